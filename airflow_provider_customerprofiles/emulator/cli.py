@@ -1,0 +1,64 @@
+"""``customer-profiles-emulator``: run the local Customer Profiles service from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+
+from airflow_provider_customerprofiles.emulator.server import CustomerProfilesServer, Knobs
+from airflow_provider_customerprofiles.emulator.state import EmulatorConfig
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="customer-profiles-emulator",
+        description="A local Amazon Connect Customer Profiles service that boto3 reaches through endpoint_url.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=4566, help="port to bind; 0 picks a free one (default: 4566)")
+    parser.add_argument(
+        "--quotas", choices=("aws", "off"), default="off", help="enforce the documented per-operation TPS quotas"
+    )
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every response")
+    parser.add_argument(
+        "--fault-rate", type=float, default=0.0, help="fraction of requests that fail with 500 or a dropped connection"
+    )
+    parser.add_argument("--access-key-id", help="with --secret-access-key: require SigV4 signatures by this key")
+    parser.add_argument("--secret-access-key", help="the secret of --access-key-id")
+    parser.add_argument("--s3-endpoint-url", help="S3 endpoint where identity-resolution results are written")
+    parser.add_argument("--region", default="us-east-1", help="Region in ARNs (default: us-east-1)")
+    parser.add_argument("--account-id", default="123456789012", help="account id in ARNs (default: 123456789012)")
+    return parser
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if bool(args.access_key_id) != bool(args.secret_access_key):
+        print("--access-key-id and --secret-access-key go together", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server = CustomerProfilesServer(
+        args.host,
+        args.port,
+        Knobs(args.quotas, args.latency_ms, args.fault_rate, args.access_key_id, args.secret_access_key),
+        EmulatorConfig(region=args.region, account_id=args.account_id, s3_endpoint_url=args.s3_endpoint_url),
+    )
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    print(f"customer-profiles-emulator listening on {server.url}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""The HTTP server: one request in, one model-shaped answer out, with the testing knobs applied."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import socket
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_customerprofiles.emulator import model, ops
+from airflow_provider_customerprofiles.emulator.errors import InternalError, ServiceError, Throttled
+from airflow_provider_customerprofiles.emulator.ops.registry import ADMIN_ROUTES, HANDLERS
+from airflow_provider_customerprofiles.emulator.quotas import Quotas
+from airflow_provider_customerprofiles.emulator.sigv4 import SigV4Verifier
+from airflow_provider_customerprofiles.emulator.state import EmulatorConfig, EmulatorState
+
+log = logging.getLogger(__name__)
+ops.load_all()
+
+
+@dataclass
+class Knobs:
+    """How the service misbehaves, for honest tests."""
+
+    quotas: str = "off"
+    latency_ms: float = 0.0
+    fault_rate: float = 0.0
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+
+
+class Metrics:
+    """Counts per operation; never a request's contents."""
+
+    FIELDS = ("requests", "succeeded", "errors", "throttled", "faults", "dropped")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.per_operation: dict[str, Counter[str]] = defaultdict(Counter)
+
+    def count(self, operation: str, what: str, amount: int = 1) -> None:
+        with self.lock:
+            self.per_operation[operation][what] += amount
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            per_op = {op: dict(counts) for op, counts in sorted(self.per_operation.items())}
+        totals: Counter[str] = Counter()
+        for counts in per_op.values():
+            totals.update(counts)
+        return {"operations": per_op, "totals": dict(totals)}
+
+    def reset(self) -> None:
+        with self.lock:
+            self.per_operation.clear()
+
+
+class _DropConnection(Exception):
+    """Close the socket without answering: the client sees a connection error."""
+
+
+class CustomerProfilesServer(ThreadingHTTPServer):
+    """A local Customer Profiles endpoint; ``url`` is what boto3's ``endpoint_url`` takes."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        knobs: Knobs | None = None,
+        config: EmulatorConfig | None = None,
+    ) -> None:
+        super().__init__((host, port), _RequestHandler)
+        self.knobs = knobs or Knobs()
+        if not 0 <= self.knobs.fault_rate <= 1:
+            raise ValueError("fault_rate must be between 0 and 1")
+        self.state = EmulatorState(config)
+        self.metrics = Metrics()
+        self.quotas = Quotas(self.knobs.quotas)
+        self.verifier = (
+            SigV4Verifier(self.knobs.access_key_id, self.knobs.secret_access_key)
+            if self.knobs.access_key_id and self.knobs.secret_access_key
+            else None
+        )
+        self.random = random.Random()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start_background(self) -> CustomerProfilesServer:
+        """Serve from a daemon thread; returns self so callers can chain ``.url``."""
+        self._thread = threading.Thread(target=self.serve_forever, name="customer-profiles-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def reset(self) -> None:
+        self.state.reset()
+        self.metrics.reset()
+        self.quotas = Quotas(self.knobs.quotas)
+
+    # ------------------------------------------------------------------ dispatch
+
+    def handle_api(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes, str]:
+        """Serve one AWS API request; returns (status, body, error code or '')."""
+        split = urlsplit(raw_path)
+        operation_name = "Unknown"
+        try:
+            if self.verifier:
+                self.verifier.verify(method, f"http://{headers.get('Host', 'localhost')}{raw_path}", headers, body)
+            operation, path_params = model.match_route(method, split.path)
+            operation_name = operation.name
+            self.metrics.count(operation_name, "requests")
+            if not self.quotas.admit(operation_name):
+                self.metrics.count(operation_name, "throttled")
+                raise Throttled()
+            fault_draw = self.random.random()
+            if fault_draw < self.knobs.fault_rate / 2:
+                self.metrics.count(operation_name, "faults")
+                raise InternalError("Injected fault")
+            params = model.parse_request(operation, path_params, split.query, headers, body)
+            model.validate(operation.input_shape, params)
+            handler = HANDLERS.get(operation_name)
+            if handler is None:
+                raise ServiceError(
+                    "BadRequestException", f"{operation_name} is not implemented by the local service", 501
+                )
+            with self.state.lock:
+                result = handler(self.state, params)
+            payload = model.serialize_response(operation, result)
+        except ServiceError as exc:
+            self.metrics.count(operation_name, "errors")
+            status = exc.status or model.error_status(exc.code)
+            return status, json.dumps({"Message": exc.message, "message": exc.message}).encode(), exc.code
+        self.metrics.count(operation_name, "succeeded")
+        # The other half of injected faults drop the connection after the work is done:
+        # the client cannot tell whether the write happened, as with a real network failure.
+        if fault_draw < self.knobs.fault_rate:
+            self.metrics.count(operation_name, "dropped")
+            raise _DropConnection()
+        return 200, payload, ""
+
+    def handle_admin(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        if method == "GET" and path == "/_emulator/metrics":
+            return 200, self.metrics.snapshot()
+        if method == "POST" and path == "/_emulator/reset":
+            self.reset()
+            return 200, {"reset": True}
+        try:
+            payload = json.loads(body) if body.strip() else {}
+        except ValueError:
+            return 400, {"Message": "The request body is not valid JSON"}
+        for route_method, pattern, fn in ADMIN_ROUTES:
+            found = pattern.match(path)
+            if found and route_method == method:
+                try:
+                    with self.state.lock:
+                        return fn(self, payload, **found.groupdict())
+                except ServiceError as exc:
+                    return exc.status or 400, {"Message": exc.message, "Code": exc.code}
+        return 404, {"Message": f"No admin endpoint {method} {path}"}
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: CustomerProfilesServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        path = urlsplit(self.path).path
+        if path.startswith("/_emulator/"):
+            status, result = self.server.handle_admin(self.command, path, body)
+            self._answer(status, json.dumps(result, default=str).encode(), "")
+            return
+        started = time.monotonic()
+        try:
+            status, payload, error_code = self.server.handle_api(self.command, self.path, dict(self.headers), body)
+        except _DropConnection:
+            self._sleep_until(started)
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        except Exception:
+            log.exception("emulator bug while serving %s %s", self.command, path)
+            status, payload, error_code = 500, b'{"Message":"Internal error in the local service"}', (
+                "InternalServerException"
+            )
+        self._sleep_until(started)
+        self._answer(status, payload, error_code)
+
+    def _sleep_until(self, started: float) -> None:
+        delay = self.server.knobs.latency_ms / 1000 - (time.monotonic() - started)
+        if delay > 0:
+            time.sleep(delay)
+
+    def _answer(self, status: int, payload: bytes, error_code: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        if error_code:
+            self.send_header("x-amzn-ErrorType", f"{error_code}:http://internal.amazon.com/coral/com.amazonaws.profile/")
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve

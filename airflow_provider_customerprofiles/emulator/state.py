@@ -1,0 +1,92 @@
+"""In-memory state of the emulated account, guarded by one lock, and the clock tests can move."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_customerprofiles.emulator.errors import NotFound
+
+
+class Clock:
+    """UTC wall clock with an offset that tests move forward (``POST /_emulator/clock``)."""
+
+    def __init__(self) -> None:
+        self.offset = dt.timedelta(0)
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc) + self.offset
+
+    def advance(self, seconds: float) -> dt.datetime:
+        self.offset += dt.timedelta(seconds=seconds)
+        return self.now()
+
+
+@dataclass
+class Domain:
+    """One domain and everything in it."""
+
+    name: str
+    created_at: dt.datetime
+    settings: dict[str, Any]
+    tags: dict[str, str] = field(default_factory=dict)
+    updated_at: dt.datetime | None = None
+    object_types: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # profile id -> profile fields, in the API's Profile shape (without ProfileId)
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # key name -> key value -> profile ids that carry it
+    keys: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    # object type name -> ProfileObjectUniqueKey -> {"Object": str, "ProfileId": str,
+    #   "Keys": {key name: [values]}} (the object string exactly as it was put)
+    objects: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # objects that matched no profile where creation was not allowed (AWS sends them to the DLQ)
+    dead_letter_objects: int = 0
+    integrations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    workflows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    identity_resolution_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # the latest completed identity-resolution run: {"MatchGenerationDate": ..., "Matches": [...]}
+    latest_matches: dict[str, Any] | None = None
+
+
+@dataclass
+class EmulatorConfig:
+    """Settings that do not change while the service runs."""
+
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    s3_endpoint_url: str | None = None
+
+
+class EmulatorState:
+    """Everything the service knows. Handlers run under ``lock``, one at a time."""
+
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self.lock = threading.RLock()
+        self.clock = Clock()
+        self.domains: dict[str, Domain] = {}
+        # account-level integrations (ListAccountIntegrations) are read from the domains
+        self.tags: dict[str, dict[str, str]] = {}
+
+    def reset(self) -> None:
+        with self.lock:
+            self.domains.clear()
+            self.tags.clear()
+            self.clock = Clock()
+
+    def domain(self, name: str) -> Domain:
+        try:
+            return self.domains[name]
+        except KeyError:
+            raise NotFound(f"Domain {name} does not exist") from None
+
+    def arn(self, resource: str) -> str:
+        return f"arn:aws:profile:{self.config.region}:{self.config.account_id}:{resource}"
+
+
+def new_id() -> str:
+    """A 32-character lower-case hex id, the shape of ProfileId, JobId and WorkflowId."""
+    return uuid.uuid4().hex
