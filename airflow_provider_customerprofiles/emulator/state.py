@@ -37,6 +37,8 @@ class Domain:
     object_types: dict[str, dict[str, Any]] = field(default_factory=dict)
     # profile id -> profile fields, in the API's Profile shape (without ProfileId)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # profile id -> when its fields last changed (auto-merge RECENCY conflict resolution reads it)
+    profile_updated_at: dict[str, dt.datetime] = field(default_factory=dict)
     # key name -> key value -> profile ids that carry it
     keys: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     # object type name -> ProfileObjectUniqueKey -> {"Object": str, "ProfileId": str,
@@ -70,12 +72,15 @@ class EmulatorState:
         self.domains: dict[str, Domain] = {}
         # account-level integrations (ListAccountIntegrations) are read from the domains
         self.tags: dict[str, dict[str, str]] = {}
+        # lifecycle pacing and other emulator-only settings, changed through POST /_emulator/settings
+        self.settings: dict[str, Any] = {}
 
     def reset(self) -> None:
         with self.lock:
             self.domains.clear()
             self.tags.clear()
             self.clock = Clock()
+            self.settings.clear()
 
     def domain(self, name: str) -> Domain:
         try:
