@@ -33,7 +33,10 @@ POSTGRES_HOST, POSTGRES_PORT = "127.0.0.1", 5432
 def airflow_db() -> Path:
     """A migrated Airflow metadata database (SQLite), for ``dag.test()``."""
     subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, env=os.environ.copy()
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env=os.environ.copy(),
     )
     return _AIRFLOW_HOME
 
@@ -53,7 +56,6 @@ def moto_s3_server():
 @pytest.fixture
 def s3_bucket(moto_s3_server, request) -> str:
     """A new, empty bucket on the moto S3 server; returns its name."""
-    import boto3
 
     name = "cp-test-" + request.node.name.lower().replace("_", "-")[:40].strip("-[]") + "-" + os.urandom(3).hex()
     name = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in name)
@@ -70,7 +72,7 @@ def s3_client(endpoint_url: str):
         endpoint_url=endpoint_url,
         region_name="us-east-1",
         aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106
+        aws_secret_access_key="testing",
     )
 
 

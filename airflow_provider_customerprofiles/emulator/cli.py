@@ -19,11 +19,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=4566, help="port to bind; 0 picks a free one (default: 4566)")
     parser.add_argument(
-        "--quotas", choices=("aws", "off"), default="off", help="enforce the documented per-operation TPS quotas"
+        "--quotas",
+        choices=("aws", "off"),
+        default="off",
+        help="enforce the documented per-operation TPS quotas",
     )
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every response")
     parser.add_argument(
-        "--fault-rate", type=float, default=0.0, help="fraction of requests that fail with 500 or a dropped connection"
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        help="fraction of requests that fail with 500 or a dropped connection",
     )
     parser.add_argument("--access-key-id", help="with --secret-access-key: require SigV4 signatures by this key")
     parser.add_argument("--secret-access-key", help="the secret of --access-key-id")

@@ -202,7 +202,7 @@ def _describe(value: Any) -> str:
 
 def _validate(shape: Shape, value: Any, path: str, top: bool = False) -> None:
     expected = _PYTHON_TYPES.get(shape.type_name, (object,))
-    if isinstance(value, bool) and shape.type_name != "boolean" or not isinstance(value, expected):
+    if (isinstance(value, bool) and shape.type_name != "boolean") or not isinstance(value, expected):
         _fail(path, value, f"Member must be of type {shape.type_name}")
     meta = shape.metadata
     if shape.type_name == "structure":

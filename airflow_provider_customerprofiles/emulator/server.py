@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -184,7 +185,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: CustomerProfilesServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
     def _serve(self) -> None:
@@ -201,15 +202,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except _DropConnection:
             self._sleep_until(started)
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         except Exception:
             log.exception("emulator bug while serving %s %s", self.command, path)
-            status, payload, error_code = 500, b'{"Message":"Internal error in the local service"}', (
-                "InternalServerException"
+            status, payload, error_code = (
+                500,
+                b'{"Message":"Internal error in the local service"}',
+                ("InternalServerException"),
             )
         self._sleep_until(started)
         self._answer(status, payload, error_code)
@@ -225,7 +226,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
         if error_code:
-            self.send_header("x-amzn-ErrorType", f"{error_code}:http://internal.amazon.com/coral/com.amazonaws.profile/")
+            self.send_header(
+                "x-amzn-ErrorType", f"{error_code}:http://internal.amazon.com/coral/com.amazonaws.profile/"
+            )
         self.end_headers()
         self.wfile.write(payload)
 
