@@ -11,6 +11,11 @@ cd "$(dirname "$0")"
 VENV="${VENV:-.venv}"
 PYTHON="${PYTHON:-python3}"
 
+# pip, without the warnings some machines' pip configuration prints for every package.
+quiet_pip() {
+  "$VENV/bin/python" -m pip --quiet "$@" 2> >(grep -v "^WARNING: Location 'file:" >&2)
+}
+
 setup() {
   local stamp="$VENV/.installed"
   if [[ -f "$stamp" && "$stamp" -nt pyproject.toml && "$stamp" -nt constraints.txt ]]; then
@@ -20,9 +25,9 @@ setup() {
     || { echo "Python 3.10 or newer is needed (found $("$PYTHON" --version 2>&1))" >&2; exit 1; }
   "$PYTHON" -m venv "$VENV" \
     || { echo "python3 -m venv failed: on Debian/Ubuntu install python3-venv" >&2; exit 1; }
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  quiet_pip install --upgrade pip
   echo "Installing pinned dependencies into $VENV (about 2 minutes the first time)..."
-  "$VENV/bin/python" -m pip install --quiet -c constraints.txt -e '.[test]'
+  quiet_pip install -c constraints.txt -e '.[test]'
   touch "$stamp"
 }
 
