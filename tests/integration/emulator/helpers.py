@@ -1,0 +1,69 @@
+"""A small object type and objects to test against: customers keyed by ``customer_id``.
+
+``create_customer_object_type`` defines an object type whose objects look like
+``{"customer_id": "C1", "email": ..., "first_name": ..., "last_name": ..., "phone": ..., "tier": ...}``:
+
+- ``customer_id`` is the UNIQUE key (so a re-put overwrites) and a PROFILE key named
+  ``customer_id`` (so a customer always lands on the same profile); it also fills
+  ``AccountNumber``, which makes the profile searchable by ``_account``;
+- ``email``, ``first_name``, ``last_name``, ``phone`` fill ``EmailAddress``, ``FirstName``,
+  ``LastName`` and ``PhoneNumber`` (searchable by ``_email``, ``_fullName``, ``_phone``);
+- ``tier`` fills the attribute ``Attributes.tier``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+CUSTOMER_KEY = "customer_id"
+
+CUSTOMER_FIELDS: dict[str, dict[str, str]] = {
+    "customer_id": {"Source": "_source.customer_id", "Target": "_profile.AccountNumber", "ContentType": "STRING"},
+    "email": {"Source": "_source.email", "Target": "_profile.EmailAddress", "ContentType": "EMAIL_ADDRESS"},
+    "first_name": {"Source": "_source.first_name", "Target": "_profile.FirstName", "ContentType": "NAME"},
+    "last_name": {"Source": "_source.last_name", "Target": "_profile.LastName", "ContentType": "NAME"},
+    "phone": {"Source": "_source.phone", "Target": "_profile.PhoneNumber", "ContentType": "PHONE_NUMBER"},
+    "tier": {"Source": "_source.tier", "Target": "_profile.Attributes.tier", "ContentType": "STRING"},
+}
+CUSTOMER_KEYS: dict[str, list[dict[str, list[str]]]] = {
+    CUSTOMER_KEY: [{"StandardIdentifiers": ["UNIQUE", "PROFILE"], "FieldNames": ["customer_id"]}]
+}
+
+
+def create_domain(client, name: str = "retail") -> str:
+    client.create_domain(DomainName=name, DefaultExpirationDays=30)
+    return name
+
+
+def create_customer_object_type(
+    client, domain: str, name: str = "Customer", allow_profile_creation: bool = True, **extra: Any
+) -> str:
+    """Define the customer object type in ``domain``; ``extra`` adds PutProfileObjectType arguments."""
+    client.put_profile_object_type(
+        DomainName=domain,
+        ObjectTypeName=name,
+        Description="customers from the CRM",
+        AllowProfileCreation=allow_profile_creation,
+        Fields=CUSTOMER_FIELDS,
+        Keys=CUSTOMER_KEYS,
+        **extra,
+    )
+    return name
+
+
+def customer(customer_id: str, **fields: Any) -> str:
+    """A customer object as the JSON string PutProfileObject takes; ``fields`` add or override values."""
+    return json.dumps({"customer_id": customer_id, **fields})
+
+
+def stats(client, domain: str) -> dict[str, int]:
+    """GetDomain's Stats: ProfileCount, MeteringProfileCount, ObjectCount, TotalSize."""
+    return client.get_domain(DomainName=domain)["Stats"]
+
+
+def search_one(client, domain: str, key_name: str, value: str) -> dict[str, Any]:
+    """The one profile SearchProfiles finds for a key value (fails when it finds none or several)."""
+    items = client.search_profiles(DomainName=domain, KeyName=key_name, Values=[value])["Items"]
+    assert len(items) == 1, f"{key_name} found {len(items)} profiles"
+    return items[0]
