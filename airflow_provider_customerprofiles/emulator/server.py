@@ -183,6 +183,9 @@ class CustomerProfilesServer(ThreadingHTTPServer):
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate sends: without this, Nagle's algorithm and the
+    # client's delayed ACK add about 40 ms to every call.
+    disable_nagle_algorithm = True
     server: CustomerProfilesServer
 
     def log_message(self, format: str, *args: Any) -> None:
