@@ -14,6 +14,7 @@ MODULES = (
     "integrations",
     "workflows",
     "identity_resolution",
+    "admin",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from airflow_provider_customerprofiles.emulator import identity_resolution_jobs
 from airflow_provider_customerprofiles.emulator.errors import BadRequest
 from airflow_provider_customerprofiles.emulator.ops.paging import paginate
 from airflow_provider_customerprofiles.emulator.ops.registry import operation
@@ -59,6 +60,8 @@ def create_domain(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any
 @operation("UpdateDomain")
 def update_domain(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     domain = state.domain(params["DomainName"])
+    # A scheduled identity-resolution run that fell due before this change still runs.
+    identity_resolution_jobs.sync(state, domain)
     for key in SETTINGS:
         if key not in params:
             continue
@@ -98,7 +101,10 @@ def get_domain(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
 def delete_domain(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     domain = state.domain(params["DomainName"])
     del state.domains[domain.name]
-    state.tags.pop(state.arn(f"domains/{domain.name}"), None)
+    # The domain's own tags and those of everything in it (object types, integrations, workflows).
+    arn = state.arn(f"domains/{domain.name}")
+    for tagged in [key for key in state.tags if key == arn or key.startswith(arn + "/")]:
+        del state.tags[tagged]
     return {"Message": f"Domain {domain.name} was deleted"}
 
 

@@ -1,0 +1,86 @@
+"""Tags on domains and the resources below them, addressed by ARN."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
+from tests.integration.emulator.lifecycle_support import create_domain, create_object_type
+
+ARN_PREFIX = "arn:aws:profile:us-east-1:123456789012:domains/"
+
+
+@pytest.fixture
+def client(customer_profiles_emulator):
+    return CustomerProfilesHook(aws_conn_id=customer_profiles_emulator.conn_id).conn
+
+
+def test_tags_add_list_remove_on_a_domain(client):
+    create_domain(client, "retail", Tags={"team": "crm"})
+    arn = ARN_PREFIX + "retail"
+    assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {"team": "crm"}
+
+    client.tag_resource(resourceArn=arn, tags={"env": "test", "team": "data"})
+    assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {"team": "data", "env": "test"}
+    assert client.get_domain(DomainName="retail")["Tags"] == {"team": "data", "env": "test"}
+
+    client.untag_resource(resourceArn=arn, tagKeys=["team", "not-there"])
+    assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {"env": "test"}
+    client.untag_resource(resourceArn=arn, tagKeys=["env"])
+    assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {}
+
+
+def test_tags_on_an_object_type_are_separate_from_the_domain(client):
+    create_domain(client, "retail")
+    create_object_type(client, "retail", "CRMContact")
+    type_arn = ARN_PREFIX + "retail/object-types/CRMContact"
+    client.tag_resource(resourceArn=type_arn, tags={"source": "crm"})
+    assert client.list_tags_for_resource(resourceArn=type_arn)["tags"] == {"source": "crm"}
+    assert client.list_tags_for_resource(resourceArn=ARN_PREFIX + "retail")["tags"] == {}
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        ARN_PREFIX + "nowhere",
+        ARN_PREFIX + "retail/object-types/Missing",
+        ARN_PREFIX + "retail/workflows/" + "0" * 32,
+        "arn:aws:profile:eu-west-1:123456789012:domains/retail",
+        "arn:aws:profile:us-east-1:123456789012:something/else",
+    ],
+)
+def test_unknown_arn_is_resource_not_found(client, arn):
+    create_domain(client, "retail")
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.tag_resource(resourceArn=arn, tags={"a": "b"})
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.list_tags_for_resource(resourceArn=arn)
+
+
+def test_reserved_aws_prefix_is_rejected(client):
+    create_domain(client, "retail")
+    arn = ARN_PREFIX + "retail"
+    with pytest.raises(client.exceptions.BadRequestException, match="aws:"):
+        client.tag_resource(resourceArn=arn, tags={"aws:createdBy": "me"})
+    with pytest.raises(client.exceptions.BadRequestException, match="aws:"):
+        client.untag_resource(resourceArn=arn, tagKeys=["AWS:anything"])
+    assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {}
+
+
+def test_at_most_fifty_tags(client):
+    create_domain(client, "retail", Tags={f"k{i}": "v" for i in range(45)})
+    with pytest.raises(client.exceptions.BadRequestException, match="50"):
+        client.tag_resource(resourceArn=ARN_PREFIX + "retail", tags={f"n{i}": "v" for i in range(6)})
+
+
+def test_tags_on_an_integration_follow_its_lifetime(client):
+    create_domain(client, "retail")
+    create_object_type(client, "retail", "CTR")
+    uri = "arn:aws:connect:us-east-1:123456789012:instance/abc"
+    client.put_integration(DomainName="retail", Uri=uri, ObjectTypeName="CTR", Tags={"src": "connect"})
+    arn = f"{ARN_PREFIX}retail/integrations/{uri}"
+    client.tag_resource(resourceArn=arn, tags={"env": "test"})
+    assert client.get_integration(DomainName="retail", Uri=uri)["Tags"] == {"src": "connect", "env": "test"}
+    client.delete_integration(DomainName="retail", Uri=uri)
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.list_tags_for_resource(resourceArn=arn)

@@ -1,0 +1,304 @@
+"""Integration workflows: lifecycle over the service clock, steps, metrics, filters, failures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+
+from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
+from tests.integration.emulator.lifecycle_support import (
+    ROLE_ARN,
+    admin_error,
+    advance,
+    create_domain,
+    create_object_type,
+    flow_definition,
+)
+
+STEP = 60  # seconds per step; every test moves the clock by whole steps
+
+
+@pytest.fixture
+def emulator(customer_profiles_emulator):
+    customer_profiles_emulator.admin("POST", "settings", {"WorkflowStepSeconds": STEP})
+    return customer_profiles_emulator
+
+
+@pytest.fixture
+def hook(emulator):
+    hook = CustomerProfilesHook(aws_conn_id=emulator.conn_id)
+    create_domain(hook.conn, "retail")
+    create_object_type(hook.conn, "retail", "CRMContact")
+    return hook
+
+
+def batches(count: int) -> list[dict[str, dt.datetime]]:
+    first = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    return [
+        {"StartTime": first + dt.timedelta(days=30 * n), "EndTime": first + dt.timedelta(days=30 * (n + 1))}
+        for n in range(count)
+    ]
+
+
+def start(client, name: str = "crm-history", batch_count: int | None = 3, **flow_overrides) -> str:
+    appflow = {"FlowDefinition": {**flow_definition(name), **flow_overrides}}
+    if batch_count:
+        appflow["Batches"] = batches(batch_count)
+    created = client.create_integration_workflow(
+        DomainName="retail",
+        WorkflowType="APPFLOW_INTEGRATION",
+        IntegrationConfig={"AppflowIntegration": appflow},
+        ObjectTypeName="CRMContact",
+        RoleArn=ROLE_ARN,
+    )
+    assert len(created["WorkflowId"]) == 32
+    assert created["Message"]
+    return created["WorkflowId"]
+
+
+def steps(hook, workflow_id: str, page_size: int = 100) -> list[dict]:
+    items = hook.iterate_items("get_workflow_steps", DomainName="retail", WorkflowId=workflow_id, MaxResults=page_size)
+    return [item["AppflowIntegration"] for item in items]
+
+
+def test_statuses_progress_with_the_clock(emulator, hook):
+    client = hook.conn
+    workflow_id = start(client, batch_count=3)
+    seen = client.get_workflow(DomainName="retail", WorkflowId=workflow_id)
+    assert seen["Status"] == "NOT_STARTED"
+    assert seen["Metrics"]["AppflowIntegration"] == {
+        "RecordsProcessed": 0,
+        "StepsCompleted": 0,
+        "TotalSteps": 3,
+    }
+    assert seen["Attributes"]["AppflowIntegration"] == {
+        "SourceConnectorType": "Salesforce",
+        "ConnectorProfileName": "crm-connection",
+        "RoleArn": ROLE_ARN,
+    }
+    assert steps(hook, workflow_id) == []
+
+    advance(emulator, STEP)
+    running = client.get_workflow(DomainName="retail", WorkflowId=workflow_id)
+    assert running["Status"] == "IN_PROGRESS"
+    assert [s["Status"] for s in steps(hook, workflow_id)] == ["IN_PROGRESS"]
+
+    advance(emulator, STEP)
+    assert [s["Status"] for s in steps(hook, workflow_id)] == ["COMPLETE", "IN_PROGRESS"]
+    assert (
+        client.get_workflow(DomainName="retail", WorkflowId=workflow_id)["Metrics"]["AppflowIntegration"][
+            "StepsCompleted"
+        ]
+        == 1
+    )
+
+    advance(emulator, 2 * STEP)
+    done = client.get_workflow(DomainName="retail", WorkflowId=workflow_id)
+    assert done["Status"] == "COMPLETE"
+    final_steps = steps(hook, workflow_id)
+    assert [s["Status"] for s in final_steps] == ["COMPLETE"] * 3
+    metrics = done["Metrics"]["AppflowIntegration"]
+    assert metrics["StepsCompleted"] == metrics["TotalSteps"] == 3
+    assert metrics["RecordsProcessed"] == sum(s["RecordsProcessed"] for s in final_steps) > 0
+    assert [s["BatchRecordsStartTime"] for s in final_steps] == [
+        b["StartTime"].strftime("%Y-%m-%dT%H:%M:%SZ") for b in batches(3)
+    ]
+    assert len({s["FlowName"] for s in final_steps}) == 3
+    assert done["LastUpdatedAt"] > done["StartDate"]
+    # a finished workflow does not change any more, and its record counts are stable
+    advance(emulator, 10 * STEP)
+    assert steps(hook, workflow_id) == final_steps
+
+
+def test_without_batches_steps_are_two_month_windows_over_the_last_year(emulator, hook):
+    workflow_id = start(hook.conn, batch_count=None)
+    advance(emulator, 8 * STEP)
+    windows = [
+        (
+            dt.datetime.fromisoformat(s["BatchRecordsStartTime"]),
+            dt.datetime.fromisoformat(s["BatchRecordsEndTime"]),
+        )
+        for s in steps(hook, workflow_id, page_size=4)
+    ]
+    assert len(windows) == 6
+    for (lower, upper), (next_lower, _) in itertools.pairwise(windows):
+        assert upper == next_lower
+        assert (upper.year * 12 + upper.month) - (lower.year * 12 + lower.month) == 2
+    assert 360 <= (windows[-1][1] - windows[0][0]).days <= 366
+
+
+def test_scheduled_trigger_first_execution_sets_the_history_range(emulator, hook):
+    now = advance(emulator, 0)
+    first = now - dt.timedelta(days=200)
+    trigger = {
+        "TriggerType": "Scheduled",
+        "TriggerProperties": {"Scheduled": {"ScheduleExpression": "rate(1days)", "FirstExecutionFrom": first}},
+    }
+    workflow_id = start(hook.conn, batch_count=None, TriggerConfig=trigger)
+    total = hook.conn.get_workflow(DomainName="retail", WorkflowId=workflow_id)["Metrics"]["AppflowIntegration"]
+    assert total["TotalSteps"] == 4  # 200 days in two-month windows
+    advance(emulator, STEP)
+    first_step = steps(hook, workflow_id)[0]
+    assert first_step["BatchRecordsStartTime"] == first.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_steps_page_with_a_size_that_does_not_divide_the_total(emulator, hook):
+    workflow_id = start(hook.conn, batch_count=7)
+    advance(emulator, 9 * STEP)
+    pages = list(hook.iterate_pages("get_workflow_steps", DomainName="retail", WorkflowId=workflow_id, MaxResults=3))
+    assert [len(p["Items"]) for p in pages] == [3, 3, 1]
+    assert steps(hook, workflow_id, page_size=3) == steps(hook, workflow_id)
+
+
+def test_list_workflows_filters(emulator, hook):
+    client = hook.conn
+    early = start(client, "first-flow")
+    middle_time = advance(emulator, 10 * STEP)
+    late = start(client, "second-flow")
+
+    def listed(**filters) -> list[str]:
+        return [item["WorkflowId"] for item in hook.iterate_items("list_workflows", DomainName="retail", **filters)]
+
+    assert listed() == [late, early]
+    assert listed(Status="COMPLETE") == [early]
+    assert listed(Status="NOT_STARTED") == [late]
+    assert listed(WorkflowType="APPFLOW_INTEGRATION", MaxResults=1) == [late, early]
+    assert listed(QueryStartDate=middle_time - dt.timedelta(seconds=1)) == [late]
+    assert listed(QueryEndDate=middle_time - dt.timedelta(seconds=1)) == [early]
+    item = client.list_workflows(DomainName="retail", Status="COMPLETE")["Items"][0]
+    assert item["StatusDescription"] and item["WorkflowType"] == "APPFLOW_INTEGRATION"
+
+
+def test_the_workflow_sets_up_an_integration_and_can_be_deleted(hook):
+    client = hook.conn
+    workflow_id = start(client)
+    integration = client.get_integration(
+        DomainName="retail", Uri="arn:aws:appflow:us-east-1:123456789012:flow/crm-history"
+    )
+    assert integration["WorkflowId"] == workflow_id
+    client.delete_workflow(DomainName="retail", WorkflowId=workflow_id)
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_workflow(DomainName="retail", WorkflowId=workflow_id)
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.delete_workflow(DomainName="retail", WorkflowId=workflow_id)
+    assert client.list_workflows(DomainName="retail")["Items"] == []
+
+
+def test_fail_now_marks_the_running_step(emulator, hook):
+    client = hook.conn
+    workflow_id = start(client, batch_count=3)
+    advance(emulator, 2 * STEP + 1)
+    answer = emulator.admin(
+        "POST",
+        f"domains/retail/workflows/{workflow_id}/fail",
+        {"ErrorDescription": "Salesforce token expired"},
+    )
+    assert answer["Status"] == "FAILED"
+    assert answer["FailingStep"] == 2
+    failed = client.get_workflow(DomainName="retail", WorkflowId=workflow_id)
+    assert failed["Status"] == "FAILED"
+    assert failed["ErrorDescription"] == "Salesforce token expired"
+    advance(emulator, 5 * STEP)
+    after = steps(hook, workflow_id)
+    assert [s["Status"] for s in after] == ["COMPLETE", "FAILED"]
+    assert after[1]["ExecutionMessage"] == "Salesforce token expired"
+    assert (
+        client.get_workflow(DomainName="retail", WorkflowId=workflow_id)["Metrics"]["AppflowIntegration"][
+            "StepsCompleted"
+        ]
+        == 1
+    )
+    status, message = admin_error(emulator, "POST", f"domains/retail/workflows/{workflow_id}/fail")
+    assert status == 400
+    assert "FAILED" in message
+
+
+def test_fail_at_a_later_step(emulator, hook):
+    client = hook.conn
+    workflow_id = start(client, batch_count=4)
+    emulator.admin("POST", f"domains/retail/workflows/{workflow_id}/fail", {"AtStep": 3})
+    advance(emulator, 3 * STEP)
+    assert client.get_workflow(DomainName="retail", WorkflowId=workflow_id)["Status"] == "IN_PROGRESS"
+    advance(emulator, STEP)
+    failed = client.get_workflow(DomainName="retail", WorkflowId=workflow_id)
+    assert failed["Status"] == "FAILED"
+    assert "injected" in failed["ErrorDescription"]
+    assert [s["Status"] for s in steps(hook, workflow_id)] == ["COMPLETE", "COMPLETE", "FAILED"]
+    assert client.list_workflows(DomainName="retail", Status="FAILED")["Items"][0]["WorkflowId"] == workflow_id
+
+
+def test_fail_endpoint_rejects_bad_input(emulator, hook):
+    workflow_id = start(hook.conn, batch_count=2)
+    assert admin_error(emulator, "POST", f"domains/retail/workflows/{workflow_id}/fail", {"AtStep": 3})[0] == 400
+    assert admin_error(emulator, "POST", f"domains/retail/workflows/{'0' * 32}/fail")[0] == 404
+    advance(emulator, 2 * STEP)
+    status, message = admin_error(emulator, "POST", f"domains/retail/workflows/{workflow_id}/fail", {"AtStep": 1})
+    assert (status, message) == (400, "Step 1 has already finished")
+    advance(emulator, STEP)
+    assert admin_error(emulator, "POST", f"domains/retail/workflows/{workflow_id}/fail")[0] == 400
+
+
+def _with_source(**source) -> dict:
+    return {"SourceFlowConfig": {**flow_definition()["SourceFlowConfig"], **source}}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "batch_count", "field"),
+    [
+        (_with_source(ConnectorType="Servicenow"), 3, r"SourceConnectorProperties\.ServiceNow"),
+        (
+            _with_source(SourceConnectorProperties={"Salesforce": {"Object": "A"}, "Marketo": {"Object": "B"}}),
+            3,
+            r"SourceConnectorProperties must describe only",
+        ),
+        (_with_source(ConnectorProfileName=None), 3, r"SourceFlowConfig\.ConnectorProfileName"),
+        ({"TriggerConfig": {"TriggerType": "Scheduled"}}, 3, r"TriggerProperties\.Scheduled is required"),
+        ({"Tasks": []}, 3, r"FlowDefinition\.Tasks"),
+    ],
+)
+def test_bad_flow_definition_is_rejected_naming_the_field(hook, overrides, batch_count, field):
+    client = hook.conn
+    source = overrides.get("SourceFlowConfig")
+    if source is not None:
+        overrides = {**overrides, "SourceFlowConfig": {k: v for k, v in source.items() if v is not None}}
+    with pytest.raises(client.exceptions.BadRequestException, match=field):
+        start(client, batch_count=batch_count, **overrides)
+    assert client.list_workflows(DomainName="retail")["Items"] == []
+
+
+def test_batch_windows_and_object_type_are_checked(hook):
+    client = hook.conn
+    backwards = [{"StartTime": dt.datetime(2024, 2, 1), "EndTime": dt.datetime(2024, 1, 1)}]
+    with pytest.raises(client.exceptions.BadRequestException, match=r"Batches\.1\.StartTime"):
+        client.create_integration_workflow(
+            DomainName="retail",
+            WorkflowType="APPFLOW_INTEGRATION",
+            IntegrationConfig={"AppflowIntegration": {"FlowDefinition": flow_definition(), "Batches": backwards}},
+            ObjectTypeName="CRMContact",
+            RoleArn=ROLE_ARN,
+        )
+    with pytest.raises(client.exceptions.BadRequestException, match="ObjectTypeName"):
+        client.create_integration_workflow(
+            DomainName="retail",
+            WorkflowType="APPFLOW_INTEGRATION",
+            IntegrationConfig={"AppflowIntegration": {"FlowDefinition": flow_definition()}},
+            ObjectTypeName="Missing",
+            RoleArn=ROLE_ARN,
+        )
+
+
+def test_settings_and_clock_endpoints_validate_their_input(emulator):
+    assert emulator.admin("POST", "settings", {"JobPhaseSeconds": 5}) == {
+        "WorkflowStepSeconds": STEP,
+        "JobPhaseSeconds": 5,
+    }
+    assert admin_error(emulator, "POST", "settings", {"StepSeconds": 1}) == (
+        400,
+        "Unknown setting(s) ['StepSeconds']; known settings are ['JobPhaseSeconds', 'WorkflowStepSeconds']",
+    )
+    assert admin_error(emulator, "POST", "settings", {"JobPhaseSeconds": -1})[0] == 400
+    assert admin_error(emulator, "POST", "clock", {"AdvanceSeconds": "soon"})[0] == 400
+    before = advance(emulator, 0)
+    assert advance(emulator, 3600) - before >= dt.timedelta(hours=1)
