@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import jmespath
+from airflow.providers.amazon.aws.exceptions import WaiterTerminalFailure
 from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
+from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
+from airflow.providers.common.compat.sdk import AirflowException
 
 # Operations that return NextToken but have no boto3 paginator, mapped to the
 # response field that holds their items. One generic loop serves them all.
@@ -25,6 +31,63 @@ UNPAGINATED_LIST_FIELDS: dict[str, str] = {
     "list_profile_object_type_templates": "Items",
     "list_account_integrations": "Items",
 }
+
+# What the waiters log on every attempt (JMESPath on GetWorkflow / GetIdentityResolutionJob).
+# Ids, statuses, counts and the service's own error text only: never profile data.
+WORKFLOW_STATUS_QUERIES: list[str] = [
+    "Status",
+    "ErrorDescription",
+    "Metrics.AppflowIntegration && join('', ['steps ', to_string(Metrics.AppflowIntegration.StepsCompleted), "
+    "'/', to_string(Metrics.AppflowIntegration.TotalSteps), ', records processed ', "
+    "to_string(Metrics.AppflowIntegration.RecordsProcessed)])",
+]
+IDENTITY_RESOLUTION_JOB_STATUS_QUERIES: list[str] = ["Status", "Message"]
+# MergeProfiles takes at most this many ProfileIdsToBeMerged; BatchGetProfile at most this many ids.
+MERGE_BATCH_SIZE = 20
+
+
+def describe_status(response: dict[str, Any], queries: list[str]) -> str:
+    """Render the non-empty values of ``queries`` on ``response``, as the Amazon waiters log them."""
+    values = (jmespath.search(query, response) for query in queries)
+    return " - ".join(str(value) for value in values if value not in (None, ""))
+
+
+def is_subset(desired: Any, current: Any) -> bool:
+    """
+    Whether ``current`` already holds everything in ``desired``.
+
+    Dicts compare key by key on the keys ``desired`` names, so values the service fills in
+    by itself (a default ``JobSchedule``, timestamps) do not count as drift; lists compare
+    item by item; anything else compares equal.
+    """
+    if isinstance(desired, dict):
+        return isinstance(current, dict) and all(
+            key in current and is_subset(value, current[key]) for key, value in desired.items()
+        )
+    if isinstance(desired, list):
+        return (
+            isinstance(current, list)
+            and len(desired) == len(current)
+            and all(is_subset(d, c) for d, c in zip(desired, current, strict=True))
+        )
+    return desired == current
+
+
+def first_job_started_at_or_after(jobs: Iterable[dict[str, Any]], started_after: dt.datetime) -> dict[str, Any] | None:
+    """The identity-resolution job with the earliest ``JobStartTime`` at or after ``started_after``."""
+    candidates = [job for job in jobs if job.get("JobStartTime") and job["JobStartTime"] >= started_after]
+    return min(candidates, key=lambda job: (job["JobStartTime"], job["JobId"]), default=None)
+
+
+def identity_resolution_job_result(job: dict[str, Any]) -> dict[str, Any]:
+    """The XCom-safe summary of a GetIdentityResolutionJob (or list item): ids, status, counts, URI."""
+    s3 = (job.get("ExportingLocation") or {}).get("S3Exporting") or {}
+    return {
+        "job_id": job["JobId"],
+        "status": job.get("Status"),
+        "job_stats": dict(job.get("JobStats") or {}),
+        "exporting_location": f"s3://{s3['S3BucketName']}/{s3.get('S3KeyName', '')}" if s3 else None,
+    }
 
 
 class CustomerProfilesHook(AwsGenericHook):
@@ -78,3 +141,182 @@ class CustomerProfilesHook(AwsGenericHook):
             token = page.get("NextToken")
             if not token:
                 return
+
+    async def async_iterate_items(self, client: Any, operation: str, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
+        """``iterate_items`` for an aiobotocore ``client`` (from :meth:`get_async_conn`), for triggers."""
+        field = UNPAGINATED_LIST_FIELDS[operation]
+        call = getattr(client, operation)
+        token: str | None = None
+        while True:
+            page = await call(**kwargs, **({"NextToken": token} if token else {}))
+            for item in page.get(field, []):
+                yield item
+            token = page.get("NextToken")
+            if not token:
+                return
+
+    # ------------------------------------------------------------------ workflows
+
+    def wait_for_workflow(
+        self, domain_name: str, workflow_id: str, waiter_delay: int, waiter_max_attempts: int
+    ) -> None:
+        """
+        Block until an integration workflow is COMPLETE, logging its step progress on every check.
+
+        Raises with the service's ``ErrorDescription`` when it ends FAILED or CANCELLED.
+        """
+        try:
+            wait(
+                waiter=self.get_waiter("workflow_complete"),
+                waiter_delay=waiter_delay,
+                waiter_max_attempts=waiter_max_attempts,
+                args={"DomainName": domain_name, "WorkflowId": workflow_id},
+                failure_message=f"Integration workflow {workflow_id} did not complete",
+                status_message=f"Integration workflow {workflow_id}",
+                status_args=WORKFLOW_STATUS_QUERIES,
+            )
+        except WaiterTerminalFailure as failure:
+            raise AirflowException(
+                f"Integration workflow {workflow_id} did not complete: "
+                f"{describe_status(failure.last_response, WORKFLOW_STATUS_QUERIES)}"
+            ) from None
+
+    def summarize_workflow_steps(self, domain_name: str, workflow_id: str) -> dict[str, Any]:
+        """Count a workflow's steps by status and add up their records (GetWorkflowSteps, all pages)."""
+        statuses: Counter[str] = Counter()
+        records = 0
+        for item in self.iterate_items("get_workflow_steps", DomainName=domain_name, WorkflowId=workflow_id):
+            step = item.get("AppflowIntegration") or {}
+            statuses[step.get("Status", "UNKNOWN")] += 1
+            records += int(step.get("RecordsProcessed") or 0)
+        return {
+            "steps": sum(statuses.values()),
+            "steps_by_status": dict(statuses),
+            "records_processed": records,
+        }
+
+    # ------------------------------------------------------------------ identity resolution
+
+    def find_identity_resolution_job(self, domain_name: str, started_after: dt.datetime) -> dict[str, Any] | None:
+        """The first identity-resolution job that starts (or will start) at or after ``started_after``."""
+        jobs = self.iterate_items("list_identity_resolution_jobs", DomainName=domain_name)
+        return first_job_started_at_or_after(jobs, started_after)
+
+    async def async_find_identity_resolution_job(
+        self, client: Any, domain_name: str, started_after: dt.datetime
+    ) -> dict[str, Any] | None:
+        """:meth:`find_identity_resolution_job` on an aiobotocore ``client``."""
+        jobs = [
+            job
+            async for job in self.async_iterate_items(client, "list_identity_resolution_jobs", DomainName=domain_name)
+        ]
+        return first_job_started_at_or_after(jobs, started_after)
+
+    # ------------------------------------------------------------------ idempotent set-up
+
+    def ensure_domain(self, domain_name: str, settings: dict[str, Any]) -> str:
+        """
+        Create the domain, or update it when ``settings`` differ from what it has.
+
+        ``settings`` are CreateDomain arguments (``DefaultExpirationDays``, ``Matching``, ``Tags``, ...).
+        Returns ``"created"``, ``"updated"`` or ``"unchanged"``; an unchanged domain gets no write call.
+        """
+        try:
+            current = self.conn.get_domain(DomainName=domain_name)
+        except self.conn.exceptions.ResourceNotFoundException:
+            self.conn.create_domain(DomainName=domain_name, **settings)
+            return "created"
+        if is_subset(settings, current):
+            return "unchanged"
+        self.conn.update_domain(DomainName=domain_name, **settings)
+        return "updated"
+
+    def ensure_profile_object_type(self, domain_name: str, object_type_name: str, settings: dict[str, Any]) -> str:
+        """
+        Put the object type unless it already has ``settings`` (PutProfileObjectType arguments).
+
+        Returns ``"created"``, ``"updated"`` or ``"unchanged"``; an unchanged type gets no write call.
+        """
+        try:
+            current = self.conn.get_profile_object_type(DomainName=domain_name, ObjectTypeName=object_type_name)
+        except self.conn.exceptions.ResourceNotFoundException:
+            current = None
+        if current is not None and is_subset(settings, current):
+            return "unchanged"
+        self.conn.put_profile_object_type(DomainName=domain_name, ObjectTypeName=object_type_name, **settings)
+        return "created" if current is None else "updated"
+
+    # ------------------------------------------------------------------ merging
+
+    def get_match_groups(self, domain_name: str, min_confidence: float) -> list[dict[str, Any]]:
+        """
+        The latest run's match groups with ``ConfidenceScore >= min_confidence`` and at least two profiles.
+
+        Each is ``{"match_id", "confidence_score", "profile_ids"}`` (ids sorted), best score first
+        (ties by match id), so every run over the same matches sees the same order.
+        """
+        groups = [
+            {
+                "match_id": match.get("MatchId"),
+                "confidence_score": float(match["ConfidenceScore"]),
+                "profile_ids": sorted(set(match.get("ProfileIds") or [])),
+            }
+            for match in self.iterate_items("get_matches", DomainName=domain_name)
+            if match.get("ConfidenceScore") is not None and match["ConfidenceScore"] >= min_confidence
+        ]
+        groups = [group for group in groups if len(group["profile_ids"]) > 1]
+        return sorted(groups, key=lambda group: (-group["confidence_score"], group["match_id"] or ""))
+
+    def existing_profile_ids(self, domain_name: str, profile_ids: list[str]) -> list[str]:
+        """Those of ``profile_ids`` that still exist (BatchGetProfile), in the given order."""
+        found: set[str] = set()
+        for start in range(0, len(profile_ids), MERGE_BATCH_SIZE):
+            response = self.conn.batch_get_profile(
+                DomainName=domain_name, ProfileIds=profile_ids[start : start + MERGE_BATCH_SIZE]
+            )
+            found.update(profile["ProfileId"] for profile in response.get("Profiles", []))
+        return [profile_id for profile_id in profile_ids if profile_id in found]
+
+    def merge_profiles(self, domain_name: str, main_profile_id: str, profile_ids: list[str]) -> None:
+        """Merge ``profile_ids`` into ``main_profile_id``, 20 at a time (the MergeProfiles limit)."""
+        for start in range(0, len(profile_ids), MERGE_BATCH_SIZE):
+            self.conn.merge_profiles(
+                DomainName=domain_name,
+                MainProfileId=main_profile_id,
+                ProfileIdsToBeMerged=profile_ids[start : start + MERGE_BATCH_SIZE],
+            )
+
+    def get_auto_merging_preview(
+        self,
+        domain_name: str,
+        min_confidence: float,
+        consolidation: dict[str, Any] | None = None,
+        conflict_resolution: dict[str, Any] | None = None,
+    ) -> dict[str, int]:
+        """
+        GetAutoMergingPreview's counts for these settings.
+
+        ``consolidation`` and ``conflict_resolution`` default to the domain's own
+        ``Matching.AutoMerging`` settings; without either, consolidation is an error and
+        conflict resolution falls back to ``RECENCY``.
+        """
+        if consolidation is None or conflict_resolution is None:
+            domain = self.conn.get_domain(DomainName=domain_name)
+            auto_merging = (domain.get("Matching") or {}).get("AutoMerging") or {}
+            consolidation = consolidation or auto_merging.get("Consolidation")
+            conflict_resolution = (
+                conflict_resolution or auto_merging.get("ConflictResolution") or {"ConflictResolvingModel": "RECENCY"}
+            )
+        if not consolidation:
+            raise ValueError(
+                f"Domain {domain_name} has no Matching.AutoMerging.Consolidation: pass consolidation "
+                '(for example {"MatchingAttributesList": [["EmailAddress"]]}).'
+            )
+        preview = self.conn.get_auto_merging_preview(
+            DomainName=domain_name,
+            Consolidation=consolidation,
+            ConflictResolution=conflict_resolution,
+            MinAllowedConfidenceScoreForMerging=min_confidence,
+        )
+        keys = ("NumberOfMatchesInSample", "NumberOfProfilesInSample", "NumberOfProfilesWillBeMerged")
+        return {key: int(preview.get(key) or 0) for key in keys}

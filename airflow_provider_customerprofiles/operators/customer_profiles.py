@@ -1,0 +1,527 @@
+"""
+Operators for Customer Profiles: domain and object-type set-up, integration workflows, merges.
+
+They subclass the Amazon provider's ``AwsBaseOperator``, which that provider marks internal;
+we accept that because this package pins ``apache-airflow-providers-amazon`` to one major
+version (9.x). The API logic lives on :class:`CustomerProfilesHook`; these classes only
+template arguments, call the hook, defer, and push small results (ids, counts, URIs).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+from airflow.providers.amazon.aws.utils import validate_execute_complete_event
+from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+from airflow.providers.common.compat.sdk import AirflowException, conf
+
+from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
+from airflow_provider_customerprofiles.links.customer_profiles import (
+    CustomerProfilesDomainLink,
+    CustomerProfilesWorkflowLink,
+)
+from airflow_provider_customerprofiles.triggers.customer_profiles import (
+    CustomerProfilesWorkflowCompleteTrigger,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+def as_bool(value: bool | str, name: str) -> bool:
+    """A templated flag: Jinja renders ``{{ params.x }}`` to "True"/"False" unless the DAG renders natively."""
+    if isinstance(value, bool):
+        return value
+    if str(value).strip().lower() in ("true", "false"):
+        return str(value).strip().lower() == "true"
+    raise ValueError(f"{name} must be true or false, not {value!r}")
+
+
+def _present(**settings: Any) -> dict[str, Any]:
+    """The settings the user gave (not None), keyed by their API names."""
+    return {key: value for key, value in settings.items() if value is not None}
+
+
+class CustomerProfilesCreateDomainOperator(AwsBaseOperator[CustomerProfilesHook]):
+    """
+    Create a Customer Profiles domain, or bring an existing one to the given settings.
+
+    Idempotent: it reads the domain first and writes only when a given setting differs
+    (CreateDomain when missing, UpdateDomain when changed); otherwise it logs "unchanged".
+    Only the settings you pass are compared, so values the service fills in itself (such
+    as the default ``JobSchedule``) are not drift. Removing a nested setting is therefore not
+    detected: set it explicitly instead (for example ``AutoMerging: {"Enabled": False}``).
+
+    Returns ``{"domain_name", "changed", "action"}`` where action is created/updated/unchanged.
+
+    :param domain_name: The domain name. (templated)
+    :param default_expiration_days: Days before data in the domain expires; required to create. (templated)
+    :param matching: The ``Matching`` (identity resolution) settings: ``Enabled``, ``JobSchedule``,
+        ``AutoMerging``, ``ExportingConfig``. (templated)
+    :param rule_based_matching: The ``RuleBasedMatching`` settings. (templated)
+    :param default_encryption_key: KMS key ARN for the domain's data. (templated)
+    :param dead_letter_queue_url: SQS queue URL for ingestion errors. (templated)
+    :param tags: Tags to set on the domain (existing other tags are kept). (templated)
+    :param aws_conn_id: The Airflow ``aws`` connection. (templated)
+    :param region_name: AWS region; the connection's when not given. (templated)
+    :param verify: Whether to verify SSL certificates. (templated)
+    :param botocore_config: Configuration dictionary for the botocore client.
+    """
+
+    aws_hook_class = CustomerProfilesHook
+    template_fields: Sequence[str] = aws_template_fields(
+        "domain_name",
+        "default_expiration_days",
+        "matching",
+        "rule_based_matching",
+        "default_encryption_key",
+        "dead_letter_queue_url",
+        "tags",
+    )
+    template_fields_renderers: ClassVar[dict] = {
+        "matching": "json",
+        "rule_based_matching": "json",
+        "tags": "json",
+    }
+    operator_extra_links = (CustomerProfilesDomainLink(),)
+
+    def __init__(
+        self,
+        *,
+        domain_name: str,
+        default_expiration_days: int,
+        matching: dict[str, Any] | None = None,
+        rule_based_matching: dict[str, Any] | None = None,
+        default_encryption_key: str | None = None,
+        dead_letter_queue_url: str | None = None,
+        tags: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.domain_name = domain_name
+        self.default_expiration_days = default_expiration_days
+        self.matching = matching
+        self.rule_based_matching = rule_based_matching
+        self.default_encryption_key = default_encryption_key
+        self.dead_letter_queue_url = dead_letter_queue_url
+        self.tags = tags
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        settings = _present(
+            DefaultExpirationDays=int(self.default_expiration_days),
+            Matching=self.matching,
+            RuleBasedMatching=self.rule_based_matching,
+            DefaultEncryptionKey=self.default_encryption_key,
+            DeadLetterQueueUrl=self.dead_letter_queue_url,
+            Tags=self.tags or None,
+        )
+        action = self.hook.ensure_domain(self.domain_name, settings)
+        self.log.info("Domain %s: %s", self.domain_name, action)
+        CustomerProfilesDomainLink.persist(
+            context=context,
+            operator=self,
+            region_name=self.hook.conn_region_name,
+            aws_partition=self.hook.conn_partition,
+            domain_name=self.domain_name,
+        )
+        return {"domain_name": self.domain_name, "changed": action != "unchanged", "action": action}
+
+
+class CustomerProfilesPutObjectTypeOperator(AwsBaseOperator[CustomerProfilesHook]):
+    """
+    Create or update a profile object type (its field mappings and keys).
+
+    Idempotent like :class:`CustomerProfilesCreateDomainOperator`: GetProfileObjectType first,
+    PutProfileObjectType only when a given setting differs, "unchanged" otherwise.
+
+    Returns ``{"domain_name", "object_type_name", "changed", "action"}``.
+
+    :param domain_name: The domain name. (templated)
+    :param object_type_name: The object type name. (templated)
+    :param description: The object type's description. (templated)
+    :param fields: ``Fields``: field name to ``{Source, Target, ContentType}``. (templated)
+    :param keys: ``Keys``: key name to a list of ``{StandardIdentifiers, FieldNames}``. (templated)
+    :param template_id: A service template to base the type on (then leave fields and keys out). (templated)
+    :param allow_profile_creation: Whether an object that matches no profile creates one. (templated)
+    :param expiration_days: Days before objects of this type expire. (templated)
+    :param tags: Tags for the object type. (templated)
+    :param object_type_kwargs: Any other PutProfileObjectType arguments, by their API names
+        (``SourceLastUpdatedTimestampFormat``, ``EncryptionKey``, ``MaxProfileObjectCount``,
+        ``SourcePriority``). (templated)
+    :param aws_conn_id: The Airflow ``aws`` connection. (templated)
+    :param region_name: AWS region; the connection's when not given. (templated)
+    :param verify: Whether to verify SSL certificates. (templated)
+    :param botocore_config: Configuration dictionary for the botocore client.
+    """
+
+    aws_hook_class = CustomerProfilesHook
+    template_fields: Sequence[str] = aws_template_fields(
+        "domain_name",
+        "object_type_name",
+        "description",
+        "fields",
+        "keys",
+        "template_id",
+        "allow_profile_creation",
+        "expiration_days",
+        "tags",
+        "object_type_kwargs",
+    )
+    template_fields_renderers: ClassVar[dict] = {
+        "fields": "json",
+        "keys": "json",
+        "object_type_kwargs": "json",
+    }
+    operator_extra_links = (CustomerProfilesDomainLink(),)
+
+    def __init__(
+        self,
+        *,
+        domain_name: str,
+        object_type_name: str,
+        description: str,
+        fields: dict[str, Any] | None = None,
+        keys: dict[str, Any] | None = None,
+        template_id: str | None = None,
+        allow_profile_creation: bool | None = None,
+        expiration_days: int | None = None,
+        tags: dict[str, str] | None = None,
+        object_type_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.domain_name = domain_name
+        self.object_type_name = object_type_name
+        self.description = description
+        self.fields = fields
+        self.keys = keys
+        self.template_id = template_id
+        self.allow_profile_creation = allow_profile_creation
+        self.expiration_days = expiration_days
+        self.tags = tags
+        self.object_type_kwargs = object_type_kwargs or {}
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        settings = _present(
+            Description=self.description,
+            Fields=self.fields,
+            Keys=self.keys,
+            TemplateId=self.template_id,
+            AllowProfileCreation=self.allow_profile_creation,
+            ExpirationDays=None if self.expiration_days is None else int(self.expiration_days),
+            Tags=self.tags or None,
+            **self.object_type_kwargs,
+        )
+        action = self.hook.ensure_profile_object_type(self.domain_name, self.object_type_name, settings)
+        self.log.info("Object type %s in domain %s: %s", self.object_type_name, self.domain_name, action)
+        CustomerProfilesDomainLink.persist(
+            context=context,
+            operator=self,
+            region_name=self.hook.conn_region_name,
+            aws_partition=self.hook.conn_partition,
+            domain_name=self.domain_name,
+        )
+        return {
+            "domain_name": self.domain_name,
+            "object_type_name": self.object_type_name,
+            "changed": action != "unchanged",
+            "action": action,
+        }
+
+
+class CustomerProfilesCreateIntegrationWorkflowOperator(AwsBaseOperator[CustomerProfilesHook]):
+    """
+    Start an integration workflow (historical AppFlow ingestion) and, by default, wait for it.
+
+    Returns the workflow id. While waiting synchronously it logs the workflow's status and
+    step progress (steps completed / total, records processed) on every check; with
+    ``deferrable=True`` the wait happens in the triggerer. A workflow that ends FAILED or
+    CANCELLED fails the task with the service's ``ErrorDescription``.
+
+    :param domain_name: The domain name. (templated)
+    :param integration_config: ``IntegrationConfig``: ``{"AppflowIntegration": {"FlowDefinition": ...,
+        "Batches": [...]}}``. (templated)
+    :param object_type_name: The object type the ingested records become. (templated)
+    :param role_arn: IAM role the service assumes to run the flows. (templated)
+    :param workflow_type: The workflow type; the API knows only ``APPFLOW_INTEGRATION``. (templated)
+    :param tags: Tags for the workflow. (templated)
+    :param wait_for_completion: Wait until the workflow ends. (default: True)
+    :param waiter_delay: Seconds between status checks. (default: 30)
+    :param waiter_max_attempts: Status checks before giving up. (default: 240)
+    :param deferrable: Wait in the triggerer instead of a worker slot (implies waiting).
+        (default: the ``[operators] default_deferrable`` setting)
+    :param aws_conn_id: The Airflow ``aws`` connection. (templated)
+    :param region_name: AWS region; the connection's when not given. (templated)
+    :param verify: Whether to verify SSL certificates. (templated)
+    :param botocore_config: Configuration dictionary for the botocore client.
+    """
+
+    aws_hook_class = CustomerProfilesHook
+    template_fields: Sequence[str] = aws_template_fields(
+        "domain_name", "integration_config", "object_type_name", "role_arn", "workflow_type", "tags"
+    )
+    template_fields_renderers: ClassVar[dict] = {"integration_config": "json", "tags": "json"}
+    operator_extra_links = (CustomerProfilesWorkflowLink(),)
+
+    def __init__(
+        self,
+        *,
+        domain_name: str,
+        integration_config: dict[str, Any],
+        object_type_name: str,
+        role_arn: str,
+        workflow_type: str = "APPFLOW_INTEGRATION",
+        tags: dict[str, str] | None = None,
+        wait_for_completion: bool = True,
+        waiter_delay: int = 30,
+        waiter_max_attempts: int = 240,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.domain_name = domain_name
+        self.integration_config = integration_config
+        self.object_type_name = object_type_name
+        self.role_arn = role_arn
+        self.workflow_type = workflow_type
+        self.tags = tags
+        self.wait_for_completion = wait_for_completion
+        self.waiter_delay = waiter_delay
+        self.waiter_max_attempts = waiter_max_attempts
+        self.deferrable = deferrable
+
+    def execute(self, context: Context) -> str:
+        workflow_id = self.hook.conn.create_integration_workflow(
+            DomainName=self.domain_name,
+            WorkflowType=self.workflow_type,
+            IntegrationConfig=self.integration_config,
+            ObjectTypeName=self.object_type_name,
+            RoleArn=self.role_arn,
+            **_present(Tags=self.tags or None),
+        )["WorkflowId"]
+        self.log.info("Started integration workflow %s in domain %s", workflow_id, self.domain_name)
+        CustomerProfilesWorkflowLink.persist(
+            context=context,
+            operator=self,
+            region_name=self.hook.conn_region_name,
+            aws_partition=self.hook.conn_partition,
+            domain_name=self.domain_name,
+            workflow_id=workflow_id,
+        )
+        if self.deferrable:
+            self.defer(
+                trigger=CustomerProfilesWorkflowCompleteTrigger(
+                    domain_name=self.domain_name,
+                    workflow_id=workflow_id,
+                    waiter_delay=self.waiter_delay,
+                    waiter_max_attempts=self.waiter_max_attempts,
+                    aws_conn_id=self.aws_conn_id,
+                    region_name=self.region_name,
+                    verify=self.verify,
+                    botocore_config=self.botocore_config,
+                ),
+                method_name="execute_complete",
+            )
+        elif self.wait_for_completion:
+            self.hook.wait_for_workflow(self.domain_name, workflow_id, self.waiter_delay, self.waiter_max_attempts)
+            self._log_steps(workflow_id)
+        return workflow_id
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
+        event = validate_execute_complete_event(event)
+        if event["status"] != "success":
+            raise AirflowException(event["message"])
+        self._log_steps(event["workflow_id"])
+        return event["workflow_id"]
+
+    def _log_steps(self, workflow_id: str) -> None:
+        summary = self.hook.summarize_workflow_steps(self.domain_name, workflow_id)
+        self.log.info(
+            "Integration workflow %s is COMPLETE: %d steps %s, %d records processed",
+            workflow_id,
+            summary["steps"],
+            summary["steps_by_status"],
+            summary["records_processed"],
+        )
+
+
+class CustomerProfilesMergeMatchesOperator(AwsBaseOperator[CustomerProfilesHook]):
+    """
+    Merge the identity-resolution match groups you trust, with guardrails (merges cannot be undone).
+
+    1. Reads the latest matches (GetMatches, every page) and keeps the groups with
+       ``ConfidenceScore >= min_confidence``, best score first (ties by MatchId).
+    2. Walks them in that order, skipping groups with fewer than two profiles still existing
+       (already merged by an earlier run: re-runs are safe), until ``max_merges`` groups are planned;
+       the rest wait for the next run (``groups_deferred``).
+    3. In each group the main profile is the smallest ProfileId (deterministic: the same group
+       always merges into the same profile); the others are merged into it. Field values
+       follow MergeProfiles' defaults (the main profile's values are kept).
+    4. Calls GetAutoMergingPreview with ``consolidation`` / ``conflict_resolution`` (default: the
+       domain's AutoMerging settings) and ``min_confidence`` and logs its counts. When
+       ``check_preview`` is on and the preview says more profiles would be merged than this run
+       plans to merge, it stops before merging anything (in a dry run it only warns): the backlog
+       is bigger than ``max_merges`` allows, so a person should look first. Turn it off to merge
+       the backlog ``max_merges`` groups per run.
+    5. With ``dry_run=True`` (the default) nothing is merged. Otherwise MergeProfiles per group.
+    6. Writes a JSON Lines audit file to ``audit_uri`` (a local path or ``s3://bucket/key``
+       through the same connection), one line per group: match id, score, main profile id,
+       merged profile ids and the outcome (``merged``, ``would_merge``, ``skipped_stale``). It is
+       written even when a merge fails midway, for what was done until then.
+
+    Returns ``{"groups_considered", "groups_merged", "profiles_merged", "groups_skipped",
+    "groups_deferred", "preview_profiles_to_merge", "dry_run", "audit_uri"}``; in a dry run
+    ``groups_merged`` and ``profiles_merged`` count what would have been merged.
+
+    :param domain_name: The domain name. (templated)
+    :param min_confidence: Lowest ConfidenceScore (0..1) of a group to merge. (templated)
+    :param audit_uri: Where to write the audit file (local path or ``s3://``). (templated)
+    :param dry_run: Merge nothing; report and audit what would merge. (default: True) (templated)
+    :param max_merges: Most groups merged in one run. (default: 100) (templated)
+    :param consolidation: ``Consolidation`` for the preview, e.g.
+        ``{"MatchingAttributesList": [["EmailAddress"]]}``. (templated)
+    :param conflict_resolution: ``ConflictResolution`` for the preview, e.g.
+        ``{"ConflictResolvingModel": "RECENCY"}``. (templated)
+    :param check_preview: Refuse to merge when the preview exceeds this run's plan.
+        (default: True) (templated)
+    :param aws_conn_id: The Airflow ``aws`` connection (Customer Profiles and, for ``s3://``, S3). (templated)
+    :param region_name: AWS region; the connection's when not given. (templated)
+    :param verify: Whether to verify SSL certificates. (templated)
+    :param botocore_config: Configuration dictionary for the botocore client.
+    """
+
+    aws_hook_class = CustomerProfilesHook
+    template_fields: Sequence[str] = aws_template_fields(
+        "domain_name",
+        "min_confidence",
+        "audit_uri",
+        "dry_run",
+        "max_merges",
+        "consolidation",
+        "conflict_resolution",
+        "check_preview",
+    )
+    template_fields_renderers: ClassVar[dict] = {"consolidation": "json", "conflict_resolution": "json"}
+    operator_extra_links = (CustomerProfilesDomainLink(),)
+
+    def __init__(
+        self,
+        *,
+        domain_name: str,
+        min_confidence: float,
+        audit_uri: str,
+        dry_run: bool = True,
+        max_merges: int = 100,
+        consolidation: dict[str, Any] | None = None,
+        conflict_resolution: dict[str, Any] | None = None,
+        check_preview: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.domain_name = domain_name
+        self.min_confidence = min_confidence
+        self.audit_uri = audit_uri
+        self.dry_run = dry_run
+        self.max_merges = max_merges
+        self.consolidation = consolidation
+        self.conflict_resolution = conflict_resolution
+        self.check_preview = check_preview
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        min_confidence, max_merges = float(self.min_confidence), int(self.max_merges)
+        dry_run, check_preview = as_bool(self.dry_run, "dry_run"), as_bool(self.check_preview, "check_preview")
+        if not 0 <= min_confidence <= 1:
+            raise ValueError(f"min_confidence must be between 0 and 1, not {min_confidence}")
+        CustomerProfilesDomainLink.persist(
+            context=context,
+            operator=self,
+            region_name=self.hook.conn_region_name,
+            aws_partition=self.hook.conn_partition,
+            domain_name=self.domain_name,
+        )
+        groups = self.hook.get_match_groups(self.domain_name, min_confidence)
+        audit: list[dict[str, Any]] = []
+        planned: list[dict[str, Any]] = []
+        for group in groups:
+            if len(planned) >= max_merges:
+                break
+            existing = self.hook.existing_profile_ids(self.domain_name, group["profile_ids"])
+            record = {
+                "match_id": group["match_id"],
+                "confidence_score": group["confidence_score"],
+                "main_profile_id": existing[0] if existing else None,
+                "merged_profile_ids": existing[1:],
+            }
+            if len(existing) < 2:
+                audit.append({**record, "outcome": "skipped_stale"})
+            else:
+                planned.append(record)
+        skipped = len(audit)
+        profiles_planned = sum(len(record["merged_profile_ids"]) for record in planned)
+        self.log.info(
+            "%d match groups at confidence >= %s: %d planned (%d profiles), %d already merged, %d left for later",
+            len(groups),
+            min_confidence,
+            len(planned),
+            profiles_planned,
+            skipped,
+            len(groups) - len(planned) - skipped,
+        )
+        preview = self.hook.get_auto_merging_preview(
+            self.domain_name, min_confidence, self.consolidation, self.conflict_resolution
+        )
+        self.log.info("Auto-merging preview: %s", preview)
+        if check_preview and preview["NumberOfProfilesWillBeMerged"] > profiles_planned:
+            message = (
+                f"GetAutoMergingPreview says {preview['NumberOfProfilesWillBeMerged']} profiles would be "
+                "merged, "
+                f"more than the {profiles_planned} this run plans to merge (max_merges={max_merges}). "
+                "Review the matches, then raise max_merges or set check_preview=False."
+            )
+            if not dry_run:
+                raise AirflowException(message)
+            self.log.warning("%s (dry run: continuing)", message)
+        merged_groups = merged_profiles = 0
+        try:
+            for record in planned:
+                if not dry_run:
+                    self.hook.merge_profiles(self.domain_name, record["main_profile_id"], record["merged_profile_ids"])
+                audit.append({**record, "outcome": "would_merge" if dry_run else "merged"})
+                merged_groups += 1
+                merged_profiles += len(record["merged_profile_ids"])
+        finally:
+            self._write_audit(audit)
+        self.log.info(
+            "%s %d groups (%d profiles); audit written to %s",
+            "Would merge" if dry_run else "Merged",
+            merged_groups,
+            merged_profiles,
+            self.audit_uri,
+        )
+        return {
+            "groups_considered": len(groups),
+            "groups_merged": merged_groups,
+            "profiles_merged": merged_profiles,
+            "groups_skipped": skipped,
+            "groups_deferred": len(groups) - len(planned) - skipped,
+            "preview_profiles_to_merge": preview["NumberOfProfilesWillBeMerged"],
+            "dry_run": dry_run,
+            "audit_uri": self.audit_uri,
+        }
+
+    def _write_audit(self, records: list[dict[str, Any]]) -> None:
+        """Write ``records`` as JSON Lines to a local path or ``s3://`` (this connection, SSE-S3)."""
+        body = "".join(json.dumps(record, sort_keys=True) + "\n" for record in records)
+        if self.audit_uri.startswith("s3://"):
+            bucket, key = S3Hook.parse_s3_url(self.audit_uri)
+            s3 = S3Hook(**self._hook_parameters)
+            s3.load_string(body, key=key, bucket_name=bucket, replace=True, encrypt=True)
+            return
+        path = Path(self.audit_uri)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body)

@@ -1,0 +1,91 @@
+"""
+Weekly identity resolution: wait for the service's job, then merge the matches you trust.
+
+The service runs identity resolution itself, weekly at the domain's ``JobSchedule`` (there is
+no API to start a job). This DAG runs on the same weekly schedule:
+
+1. ``configure_matching``: idempotent domain set-up with identity resolution enabled, the job
+   schedule, and the consolidation / conflict-resolution rules the merge preview uses
+   (auto-merge itself stays off: merges happen below, with guardrails).
+2. ``wait_for_identity_resolution``: waits in the triggerer for the first job that starts at
+   or after the run's data interval start; returns ``{"job_id", "status", "job_stats",
+   "exporting_location"}``.
+3. ``merge_matches``: reads GetMatches, keeps groups at ``min_confidence`` or above, checks
+   GetAutoMergingPreview, merges at most ``max_merges`` groups, and writes a JSON Lines audit
+   (ids and scores only) to ``{audit_dir}/{ds}.jsonl``. ``dry_run`` is on by default: turn it
+   off once the audit looks right. Merges cannot be undone.
+
+Copy and adapt the run parameters. To try it against the local Customer Profiles service, point
+the ``aws`` connection at it with the extra
+``{"region_name": "us-east-1", "service_config": {"customer-profiles": {"endpoint_url": "http://127.0.0.1:PORT"}}}``
+(add ``"s3": {"endpoint_url": ...}`` when ``audit_uri`` is on S3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from airflow.sdk import DAG, Param
+
+from airflow_provider_customerprofiles.operators.customer_profiles import (
+    CustomerProfilesCreateDomainOperator,
+    CustomerProfilesMergeMatchesOperator,
+)
+from airflow_provider_customerprofiles.sensors.customer_profiles import CustomerProfilesIdentityResolutionJobSensor
+
+AWS_CONN_ID = "{{ params.aws_conn_id }}"
+DOMAIN_NAME = "{{ params.domain_name }}"
+
+MATCHING = {
+    "Enabled": True,
+    "JobSchedule": {"DayOfTheWeek": "SATURDAY", "Time": "00:00"},
+    "AutoMerging": {
+        "Enabled": False,
+        "Consolidation": {"MatchingAttributesList": [["EmailAddress"], ["FirstName", "LastName", "PhoneNumber"]]},
+        "ConflictResolution": {"ConflictResolvingModel": "RECENCY"},
+    },
+}
+
+with DAG(
+    dag_id="example_identity_resolution",
+    description="Wait for the weekly identity-resolution job and merge high-confidence matches with guardrails",
+    schedule="0 0 * * 6",  # the job's schedule: each run covers the week from one job to the next
+    start_date=dt.datetime(2024, 1, 6),
+    catchup=False,
+    max_active_runs=1,
+    render_template_as_native_obj=True,
+    tags=["customer-profiles", "example"],
+    params={
+        "aws_conn_id": Param("aws_default", type="string"),
+        "domain_name": Param("retail", type="string"),
+        "min_confidence": Param(0.95, type="number", minimum=0, maximum=1),
+        "max_merges": Param(100, type="integer", minimum=1),
+        "dry_run": Param(True, type="boolean"),
+        "audit_dir": Param("s3://my-bucket/customer-profiles/merge-audit", type="string"),
+    },
+) as dag:
+    configure_matching = CustomerProfilesCreateDomainOperator(
+        task_id="configure_matching",
+        domain_name=DOMAIN_NAME,
+        default_expiration_days=365,
+        matching=MATCHING,
+        aws_conn_id=AWS_CONN_ID,
+    )
+    wait_for_job = CustomerProfilesIdentityResolutionJobSensor(
+        task_id="wait_for_identity_resolution",
+        domain_name=DOMAIN_NAME,
+        deferrable=True,
+        poke_interval=300,
+        max_retries=7 * 24 * 12,
+        aws_conn_id=AWS_CONN_ID,
+    )
+    merge_matches = CustomerProfilesMergeMatchesOperator(
+        task_id="merge_matches",
+        domain_name=DOMAIN_NAME,
+        min_confidence="{{ params.min_confidence }}",
+        max_merges="{{ params.max_merges }}",
+        dry_run="{{ params.dry_run }}",
+        audit_uri="{{ params.audit_dir }}/{{ ds }}.jsonl",
+        aws_conn_id=AWS_CONN_ID,
+    )
+    configure_matching >> wait_for_job >> merge_matches

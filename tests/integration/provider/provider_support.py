@@ -1,0 +1,84 @@
+"""Helpers shared by the provider tests: request payloads and running DAGs with ``dag.test()``."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from airflow_provider_customerprofiles.testing import run_dag, xcom
+
+__all__ = ["CUSTOMER_TYPE", "ROLE_ARN", "integration_config", "run_dag", "xcom"]
+
+CUSTOMER_TYPE: dict[str, Any] = {
+    "Description": "CRM customers",
+    "AllowProfileCreation": True,
+    "Fields": {
+        "id": {"Source": "_source.id", "Target": "_profile.AccountNumber"},
+        "email": {"Source": "_source.email", "Target": "_profile.EmailAddress", "ContentType": "EMAIL_ADDRESS"},
+    },
+    "Keys": {"crm_id": [{"StandardIdentifiers": ["PROFILE", "UNIQUE"], "FieldNames": ["id"]}]},
+}
+
+
+def integration_config(batches: int = 2) -> dict[str, Any]:
+    """An AppFlow (Salesforce) IntegrationConfig with ``batches`` historical steps."""
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    return {
+        "AppflowIntegration": {
+            "FlowDefinition": {
+                "FlowName": "flow-" + uuid.uuid4().hex[:8],
+                "KmsArn": "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+                "SourceFlowConfig": {
+                    "ConnectorType": "Salesforce",
+                    "ConnectorProfileName": "salesforce-prod",
+                    "SourceConnectorProperties": {"Salesforce": {"Object": "Account"}},
+                },
+                "Tasks": [{"SourceFields": ["Id"], "TaskType": "Map", "DestinationField": "Id"}],
+                "TriggerConfig": {"TriggerType": "OnDemand"},
+            },
+            "Batches": [
+                {"StartTime": start + dt.timedelta(days=30 * n), "EndTime": start + dt.timedelta(days=30 * (n + 1))}
+                for n in range(batches)
+            ],
+        }
+    }
+
+
+ROLE_ARN = "arn:aws:iam::123456789012:role/customer-profiles-appflow"
+
+
+@contextlib.contextmanager
+def fail_workflow_when_created(emulator, domain: str, description: str, at_step: int) -> Iterator[list[str]]:
+    """
+    While the block runs, make the first workflow created in ``domain`` fail at the end of ``at_step``.
+
+    For operators that create the workflow themselves; yields the list that receives its id.
+    """
+    failed: list[str] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        client = emulator.client()
+        while not done.is_set() and not failed:
+            items = client.list_workflows(DomainName=domain)["Items"]
+            if items:
+                workflow_id = items[0]["WorkflowId"]
+                emulator.admin(
+                    "POST",
+                    f"domains/{domain}/workflows/{workflow_id}/fail",
+                    {"ErrorDescription": description, "AtStep": at_step},
+                )
+                failed.append(workflow_id)
+            done.wait(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield failed
+    finally:
+        done.set()
+        watcher.join(timeout=10)
