@@ -1,0 +1,401 @@
+"""
+Load Parquet rows into Customer Profiles objects: the orchestration.
+
+One reader thread streams each file in record batches, encodes them, refuses rows
+that cannot be sent, and routes the rest by unique-key hash into per-worker
+batches of up to ten distinct keys; the worker pool sends them under a shared
+adaptive rate limit. Every row ends accepted or dead-lettered. Each record batch
+is a row range: when all its rows are settled, its dead letters are written and
+then the range is recorded in the checkpoint, so a re-run skips exactly the
+finished work.
+
+Usable from a plain script::
+
+    load(boto3.client("customer-profiles"), "data/*.parquet",
+         LoadOptions("my-domain", "Orders", dead_letter_uri="dead-letters/"))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+import zlib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from airflow_provider_customerprofiles.ingest.checkpoint import Checkpoint, RangeSet
+from airflow_provider_customerprofiles.ingest.dead_letter import DeadLetter, DeadLetterWriter
+from airflow_provider_customerprofiles.ingest.encoding import BatchEncoder, check_encodable
+from airflow_provider_customerprofiles.ingest.object_type import (
+    ObjectTypeKeys,
+    PreflightError,
+    check_columns,
+    describe_target,
+)
+from airflow_provider_customerprofiles.ingest.progress import ProgressReporter
+from airflow_provider_customerprofiles.ingest.rate_limit import AdaptiveRateLimiter
+from airflow_provider_customerprofiles.ingest.sender import BATCH_SIZE, Failure, Sender, WorkerPool
+from airflow_provider_customerprofiles.ingest.source import (
+    SourceFile,
+    iter_row_group_batches,
+    resolve_sources,
+)
+from airflow_provider_customerprofiles.ingest.storage import S3Settings
+
+log = logging.getLogger(__name__)
+
+# The quota (100 TPS for PutProfileObject; the batch API is treated the same) is per
+# account and Region, shared with every other writer. 97 keeps 3% for them and for
+# clock drift between our pacing and the service's token bucket; throttles lower the
+# rate further when others need more.
+DEFAULT_MAX_REQUESTS_PER_SECOND = 97.0
+# Enough concurrent calls to fill 97 requests/s at up to ~150 ms per call.
+DEFAULT_MAX_WORKERS = 16
+
+
+class FailedRatioExceeded(Exception):
+    """More rows were dead-lettered than ``max_failed_ratio`` allows (counts only in the message)."""
+
+
+@dataclass
+class LoadOptions:
+    """What to load into, and how. ``columns``: a list to select, or a dict Parquet column -> object field."""
+
+    domain_name: str
+    object_type_name: str
+    dead_letter_uri: str
+    columns: Sequence[str] | dict[str, str] | None = None
+    dead_letter_format: str = "jsonl"
+    max_failed_ratio: float = 0.0
+    max_requests_per_second: float = DEFAULT_MAX_REQUESTS_PER_SECOND
+    max_workers: int = DEFAULT_MAX_WORKERS
+    checkpoint_uri: str | None = None
+    use_batch_api: bool = True
+    keep_nulls: bool = False
+    batch_rows: int = 5_000
+    max_attempts: int = 8
+    progress_interval: float = 5.0
+    commit_interval: float = 5.0
+
+    def renames(self) -> dict[str, str] | None:
+        if self.columns is None:
+            return None
+        if isinstance(self.columns, dict):
+            return dict(self.columns)
+        return {c: c for c in self.columns}
+
+
+@dataclass
+class LoadResult:
+    """Counts for this run (``rows_read = objects_written + dead_lettered``) and for the whole load."""
+
+    files: int
+    rows_total: int
+    rows_read: int
+    rows_skipped: int
+    objects_written: int
+    dead_lettered: int
+    dead_lettered_total: int
+    rows_done_total: int
+    dead_letter_uri: str
+    checkpoint_uri: str | None
+    requests: int
+    retries: int
+    throttles: int
+    seconds: float
+    rows_per_second: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class _Item:
+    chunk: _Chunk
+    row_index: int
+    obj: str
+
+
+@dataclass(eq=False)
+class _Chunk:
+    """One record batch of one file: settled when every row is accepted or dead-lettered."""
+
+    file_uri: str
+    start: int
+    end: int
+    outstanding: int
+    accepted: int = 0
+    rejected: int = 0
+
+    @property
+    def name(self) -> str:
+        """Stable across runs (same file, same rows): names this range's dead-letter part."""
+        file_id = hashlib.sha256(self.file_uri.encode()).hexdigest()[:16]
+        return f"{file_id}-{self.start:012d}-{self.end:012d}"
+
+
+class _Ledger:
+    """Thread-safe accounting of rows per chunk, and the chunks that are settled."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._finished: list[_Chunk] = []
+        self.rows_read = 0
+        self.accepted = 0
+        self.rejected = 0
+
+    def settle(self, chunk: _Chunk, accepted: int = 0, rejected: int = 0, skipped: int = 0) -> None:
+        with self._lock:
+            chunk.accepted += accepted
+            chunk.rejected += rejected
+            chunk.outstanding -= accepted + rejected + skipped
+            self.rows_read += accepted + rejected
+            self.accepted += accepted
+            self.rejected += rejected
+            if chunk.outstanding == 0:
+                self._finished.append(chunk)
+
+    def pop_finished(self) -> list[_Chunk]:
+        with self._lock:
+            finished, self._finished = self._finished, []
+        return finished
+
+
+class _Run:
+    """State of one ``load`` call; ``load`` below is the public entry point."""
+
+    def __init__(
+        self,
+        client: Any,
+        files: list[SourceFile],
+        options: LoadOptions,
+        keys: ObjectTypeKeys,
+        s3: S3Settings | None,
+    ) -> None:
+        self.files = files
+        self.options = options
+        self.renames = options.renames()
+        self.encoder = BatchEncoder(self.renames, keys.unique_key, options.keep_nulls)
+        self.ledger = _Ledger()
+        self.dead_letters = DeadLetterWriter(options.dead_letter_uri, options.dead_letter_format, s3)
+        self.checkpoint = Checkpoint(options.checkpoint_uri, s3)
+        self.done: dict[str, RangeSet] = {}
+        self.limiter = AdaptiveRateLimiter(options.max_requests_per_second)
+        self.sender = Sender(
+            client,
+            options.domain_name,
+            options.object_type_name,
+            self.limiter,
+            self._accepted,
+            self._rejected,
+            use_batch_api=options.use_batch_api,
+            max_attempts=options.max_attempts,
+        )
+        self.pool: WorkerPool | None = None
+        self.pending: list[list[_Item]] = [[] for _ in range(options.max_workers)]
+        self.pending_keys: list[set[str]] = [set() for _ in range(options.max_workers)]
+        self.rows_total = 0
+        self.rows_skipped = 0
+        self.last_commit = time.monotonic()
+
+    # -- callbacks from the workers
+    def _accepted(self, items: Sequence[_Item]) -> None:
+        for item in items:
+            self.ledger.settle(item.chunk, accepted=1)
+
+    def _rejected(self, items: Sequence[_Item], failure: Failure) -> None:
+        for item in items:
+            self._dead_letter(item.chunk, item.row_index, failure.code, failure.message, item.obj)
+
+    def _dead_letter(self, chunk: _Chunk, row_index: int, code: str, message: str, row: str) -> None:
+        self.dead_letters.add(chunk.name, [DeadLetter(chunk.file_uri, row_index, code, message, row)])
+        self.ledger.settle(chunk, rejected=1)
+
+    # -- the reader
+    def _route(self, key: str | None, item: _Item) -> None:
+        workers = self.options.max_workers
+        worker = zlib.crc32(key.encode()) % workers if key is not None else item.row_index % workers
+        batch, keys = self.pending[worker], self.pending_keys[worker]
+        if key is not None and key in keys:
+            self._submit(worker)
+            batch, keys = self.pending[worker], self.pending_keys[worker]
+        batch.append(item)
+        if key is not None:
+            keys.add(key)
+        if len(batch) >= BATCH_SIZE:
+            self._submit(worker)
+
+    def _submit(self, worker: int) -> None:
+        if self.pending[worker]:
+            assert self.pool is not None
+            self.pool.submit(worker, self.pending[worker])
+            self.pending[worker], self.pending_keys[worker] = [], set()
+
+    def _submit_all(self) -> None:
+        for worker in range(self.options.max_workers):
+            self._submit(worker)
+
+    def _read_file(self, file: SourceFile) -> None:
+        done = self.done[file.uri]
+        columns = list(self.renames) if self.renames is not None else None
+        offset = 0
+        with file.open() as parquet:
+            for row_group in range(parquet.num_row_groups):
+                group_rows = parquet.metadata.row_group(row_group).num_rows
+                if done.covers(offset, offset + group_rows):
+                    offset += group_rows
+                    continue
+                start = offset
+                batches = iter_row_group_batches(parquet, file.uri, row_group, columns, self.options.batch_rows)
+                for batch in batches:
+                    end = start + batch.num_rows
+                    if not done.covers(start, end):
+                        self._read_batch(file.uri, batch, start, end, done)
+                    start = end
+                    self._maybe_commit()
+                offset += group_rows
+        self._submit_all()
+
+    def _read_batch(self, file_uri: str, batch: Any, start: int, end: int, done: RangeSet) -> None:
+        chunk = _Chunk(file_uri, start, end, outstanding=end - start)
+        for i, row in enumerate(self.encoder.encode(batch)):
+            index = start + i
+            if done.contains(index):
+                self.ledger.settle(chunk, skipped=1)
+            elif row.rejection is not None:
+                self._dead_letter(chunk, index, "REJECTED", row.rejection, row.obj)
+            else:
+                self._route(row.key, _Item(chunk, index, row.obj))
+
+    def _maybe_commit(self) -> None:
+        if time.monotonic() - self.last_commit >= self.options.commit_interval:
+            self._commit()
+
+    def _commit(self) -> None:
+        """Write the dead letters of settled ranges, then record those ranges (in that order)."""
+        self.last_commit = time.monotonic()
+        finished = self.ledger.pop_finished()
+        if not finished:
+            return
+        self.dead_letters.flush(chunk.name for chunk in finished)
+        for chunk in finished:
+            self.done[chunk.file_uri].add(chunk.start, chunk.end)
+            self.checkpoint.record(chunk.file_uri, self.done[chunk.file_uri])
+            self.checkpoint.add_totals(accepted=chunk.accepted, rejected=chunk.rejected)
+        self.checkpoint.save()
+
+    def _snapshot(self) -> tuple[int, int, int, int, int]:
+        counters = self.sender.counters
+        done = self.rows_skipped + self.ledger.rows_read
+        return done, self.rows_total, counters.retries, counters.throttles, self.ledger.rejected
+
+    def run(self) -> LoadResult:
+        started = time.monotonic()
+        for file in self.files:
+            with file.open() as parquet:
+                num_rows = parquet.metadata.num_rows
+            self.rows_total += num_rows
+            self.done[file.uri] = self.checkpoint.finished(file.uri, num_rows)
+            self.rows_skipped += self.done[file.uri].total()
+        log.info(
+            "Loading %d file(s), %d rows (%d already done)",
+            len(self.files),
+            self.rows_total,
+            self.rows_skipped,
+        )
+        progress = ProgressReporter(self._snapshot, log, self.options.progress_interval).start()
+        self.pool = WorkerPool(self.options.max_workers, self.sender.send)
+        try:
+            for file in self.files:
+                self._read_file(file)
+        finally:
+            try:
+                self.pool.close()
+            finally:
+                progress.stop()
+                self._commit()  # even after an error: a retry then resumes from every settled range
+        seconds = time.monotonic() - started
+        counters = self.sender.counters
+        totals = self.checkpoint.totals
+        return LoadResult(
+            files=len(self.files),
+            rows_total=self.rows_total,
+            rows_read=self.ledger.rows_read,
+            rows_skipped=self.rows_skipped,
+            objects_written=self.ledger.accepted,
+            dead_lettered=self.ledger.rejected,
+            dead_lettered_total=totals["rejected"],
+            rows_done_total=totals["accepted"] + totals["rejected"],
+            dead_letter_uri=self.options.dead_letter_uri,
+            checkpoint_uri=self.options.checkpoint_uri,
+            requests=counters.requests,
+            retries=counters.retries,
+            throttles=counters.throttles,
+            seconds=round(seconds, 3),
+            rows_per_second=round(self.ledger.rows_read / seconds, 1) if seconds else 0.0,
+        )
+
+
+def preflight(client: Any, files: list[SourceFile], options: LoadOptions) -> ObjectTypeKeys:
+    """Everything that can fail before the first write: target, files, columns, types."""
+    keys = describe_target(client, options.domain_name, options.object_type_name)
+    renames = options.renames()
+    for file in files:
+        with file.open() as parquet:
+            schema = parquet.schema_arrow
+        check_columns(schema.names, renames, keys, file.uri)
+        selected = [f for f in schema if renames is None or f.name in renames]
+        check_encodable(pa.schema(selected), file.uri)
+    return keys
+
+
+def load(client: Any, source: str | Sequence[str], options: LoadOptions, s3: S3Settings | None = None) -> LoadResult:
+    """
+    Load every row of ``source`` into ``options.object_type_name``; returns counts.
+
+    ``client`` is a boto3 ``customer-profiles`` client whose own retries are off
+    (see :func:`client_config`). Raises PreflightError or SourceError before any
+    write when the target or input is wrong, and FailedRatioExceeded after the load
+    when too many rows were dead-lettered.
+    """
+    files = resolve_sources(source, s3)
+    keys = preflight(client, files, options)
+    if keys.unique_key is None:
+        log.warning(
+            "Object type %s has no UNIQUE key: rows are sent in any order and retries may duplicate",
+            options.object_type_name,
+        )
+    result = _Run(client, files, options, keys, s3).run()
+    if result.rows_done_total and result.dead_lettered_total / result.rows_done_total > options.max_failed_ratio:
+        raise FailedRatioExceeded(
+            f"{result.dead_lettered_total} of {result.rows_done_total} rows were dead-lettered "
+            f"({result.dead_lettered_total / result.rows_done_total:.2%}), above max_failed_ratio "
+            f"{options.max_failed_ratio:.2%}; dead letters are under {options.dead_letter_uri}"
+        )
+    return result
+
+
+def client_config(max_workers: int = DEFAULT_MAX_WORKERS) -> dict[str, Any]:
+    """botocore settings for the loader's client: a connection per worker, and no botocore retries
+    (the loader retries, and counts, itself)."""
+    return {
+        "max_pool_connections": max(10, max_workers),
+        "retries": {"mode": "standard", "total_max_attempts": 1},
+        "connect_timeout": 10,
+        "read_timeout": 60,
+    }
+
+
+__all__ = [
+    "FailedRatioExceeded",
+    "LoadOptions",
+    "LoadResult",
+    "PreflightError",
+    "client_config",
+    "load",
+]

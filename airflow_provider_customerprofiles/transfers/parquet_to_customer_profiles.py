@@ -1,0 +1,178 @@
+"""
+ParquetToCustomerProfilesOperator: bulk-load Parquet rows as profile objects, at the account's API quota.
+
+Thin by design: it resolves the hooks, computes this task instance's checkpoint and
+dead-letter locations, and calls the engine in :mod:`airflow_provider_customerprofiles.ingest`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.configuration import AIRFLOW_HOME
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+
+from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
+from airflow_provider_customerprofiles.ingest.loader import (
+    DEFAULT_MAX_REQUESTS_PER_SECOND,
+    DEFAULT_MAX_WORKERS,
+    LoadOptions,
+    client_config,
+    load,
+)
+from airflow_provider_customerprofiles.ingest.storage import S3Settings, is_s3, join_uri
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+DEFAULT_OUTPUT_BASE = f"{AIRFLOW_HOME}/customer_profiles_ingest"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
+
+
+def instance_key(context: Context) -> str:
+    """``<dag_id>/<task_id>/<run_id>/map_index=<n>``: one place per task instance, shared by its tries."""
+    ti = context["ti"]
+    parts = (ti.dag_id, ti.task_id, context["run_id"], f"map_index={ti.map_index}")
+    return "/".join(_UNSAFE.sub("_", part) for part in parts)
+
+
+class ParquetToCustomerProfilesOperator(AwsBaseOperator[CustomerProfilesHook]):
+    """
+    Load Parquet rows into a Customer Profiles object type with BatchPutProfileObject.
+
+    Streams the files (bounded memory), sends ten objects a call from a pool of workers
+    under an adaptive rate limit, retries throttles and server errors, writes rows the
+    service refuses to dead-letter files, and checkpoints finished row ranges so a
+    retried task resumes. Rows with the same unique key are applied in file order.
+    Works with ``.partial(...).expand(source=[...])``: every mapped instance has its own
+    checkpoint and dead-letter location (both include the map index).
+
+    Returns ``{"rows_read", "objects_written", "dead_lettered", "dead_letter_uri", ...}``
+    (counts, timings, retry and throttle counts; never row contents).
+
+    :param source: Parquet file(s): a local path or ``s3://`` URI, a list of them, a glob, or a
+        directory / prefix (every ``*.parquet`` below it). (templated)
+    :param domain_name: The Customer Profiles domain. (templated)
+    :param object_type_name: The object type to put objects into; its UNIQUE key orders and
+        de-duplicates writes. (templated)
+    :param columns: Columns to send: a list, or a dict Parquet column -> object field name to
+        rename; all columns when not given. (templated)
+    :param dead_letter_uri: Base location (local path or ``s3://`` URI) for dead-letter files;
+        this task instance writes under ``<base>/<dag_id>/<task_id>/<run_id>/map_index=<n>/``.
+        Defaults to ``$AIRFLOW_HOME/customer_profiles_ingest/dead_letters``. (templated)
+    :param dead_letter_format: ``"jsonl"`` (default) or ``"parquet"``. (templated)
+    :param max_failed_ratio: Fail the task after the load when more than this share of rows
+        was dead-lettered; 0 (default) fails on any. (templated)
+    :param max_requests_per_second: Client-side ceiling on API calls a second, lowered
+        automatically on throttling. Default 97: the 100 TPS quota is shared account-wide. (templated)
+    :param max_workers: Concurrent API calls (default 16). (templated)
+    :param checkpoint_uri: Base location for checkpoints; this task instance uses
+        ``<base>/<dag_id>/<task_id>/<run_id>/map_index=<n>.json``. Defaults to
+        ``$AIRFLOW_HOME/customer_profiles_ingest/checkpoints``. (templated)
+    :param use_batch_api: BatchPutProfileObject (default); False sends one PutProfileObject
+        per row. (templated)
+    :param keep_nulls: Send null values as JSON ``null`` instead of omitting them. (templated)
+    :param aws_conn_id: The Airflow ``aws`` connection, for Customer Profiles and S3. (templated)
+    :param region_name: AWS region; the connection's when not given. (templated)
+    :param verify: Whether to verify SSL certificates. (templated)
+    :param botocore_config: Extra botocore client settings, merged over the loader's
+        (a connection per worker, botocore retries off). (templated)
+    """
+
+    aws_hook_class = CustomerProfilesHook
+    template_fields: Sequence[str] = aws_template_fields(
+        "source",
+        "domain_name",
+        "object_type_name",
+        "columns",
+        "dead_letter_uri",
+        "dead_letter_format",
+        "max_failed_ratio",
+        "max_requests_per_second",
+        "max_workers",
+        "checkpoint_uri",
+        "use_batch_api",
+        "keep_nulls",
+        "botocore_config",
+    )
+    template_fields_renderers: ClassVar[dict] = {"columns": "json", "botocore_config": "json"}
+    ui_color = "#f9c915"
+
+    def __init__(
+        self,
+        *,
+        source: str | list[str],
+        domain_name: str,
+        object_type_name: str,
+        columns: list[str] | dict[str, str] | None = None,
+        dead_letter_uri: str | None = None,
+        dead_letter_format: str = "jsonl",
+        max_failed_ratio: float = 0.0,
+        max_requests_per_second: float = DEFAULT_MAX_REQUESTS_PER_SECOND,
+        max_workers: int = DEFAULT_MAX_WORKERS,
+        checkpoint_uri: str | None = None,
+        use_batch_api: bool = True,
+        keep_nulls: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.source = source
+        self.domain_name = domain_name
+        self.object_type_name = object_type_name
+        self.columns = columns
+        self.dead_letter_uri = dead_letter_uri
+        self.dead_letter_format = dead_letter_format
+        self.max_failed_ratio = max_failed_ratio
+        self.max_requests_per_second = max_requests_per_second
+        self.max_workers = max_workers
+        self.checkpoint_uri = checkpoint_uri
+        self.use_batch_api = use_batch_api
+        self.keep_nulls = keep_nulls
+
+    @property
+    def _hook_parameters(self) -> dict[str, Any]:
+        config = {**client_config(int(self.max_workers)), **(self.botocore_config or {})}
+        return {**super()._hook_parameters, "config": config}
+
+    def _s3_settings(self, *uris: str) -> S3Settings | None:
+        """S3 credentials and endpoint from the same connection, only when an ``s3://`` URI is used."""
+        if not any(is_s3(uri) for uri in uris):
+            return None
+        s3_hook = AwsBaseHook(
+            aws_conn_id=self.aws_conn_id, client_type="s3", region_name=self.region_name, verify=self.verify
+        )
+        credentials = s3_hook.get_credentials()
+        return S3Settings(
+            access_key=credentials.access_key,
+            secret_key=credentials.secret_key,
+            session_token=credentials.token,
+            region=s3_hook.conn_region_name,
+            endpoint_url=s3_hook.conn_config.get_service_endpoint_url("s3"),
+            verify=self.verify,
+        )
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        key = instance_key(context)
+        dead_letter_uri = join_uri(self.dead_letter_uri or f"{DEFAULT_OUTPUT_BASE}/dead_letters", key)
+        checkpoint_uri = join_uri(self.checkpoint_uri or f"{DEFAULT_OUTPUT_BASE}/checkpoints", key) + ".json"
+        sources = [self.source] if isinstance(self.source, str) else list(self.source)
+        options = LoadOptions(
+            domain_name=self.domain_name,
+            object_type_name=self.object_type_name,
+            dead_letter_uri=dead_letter_uri,
+            columns=self.columns,
+            dead_letter_format=self.dead_letter_format,
+            max_failed_ratio=float(self.max_failed_ratio),
+            max_requests_per_second=float(self.max_requests_per_second),
+            max_workers=int(self.max_workers),
+            checkpoint_uri=checkpoint_uri,
+            use_batch_api=self.use_batch_api,
+            keep_nulls=self.keep_nulls,
+        )
+        s3 = self._s3_settings(*sources, dead_letter_uri, checkpoint_uri)
+        self.log.info("Checkpoint %s; dead letters under %s", checkpoint_uri, dead_letter_uri)
+        return load(self.hook.conn, self.source, options, s3).as_dict()

@@ -1,0 +1,105 @@
+"""The target every ingest test loads into, Parquet inputs, and ways to read back what the service stored."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+DOMAIN = "ingest-test"
+OBJECT_TYPE = "Backfill"
+ACCOUNTS = 20  # rows spread over this many profiles (the PROFILE key), to read them back
+
+
+def create_target(client: Any, domain: str = DOMAIN, object_type: str = OBJECT_TYPE) -> None:
+    """A domain and an object type whose UNIQUE key is ``rid`` and whose PROFILE key is ``acct``."""
+    client.create_domain(DomainName=domain, DefaultExpirationDays=30)
+    client.put_profile_object_type(
+        DomainName=domain,
+        ObjectTypeName=object_type,
+        Description="ingest tests",
+        AllowProfileCreation=True,
+        Fields={
+            "rid": {"Source": "_source.rid", "Target": "_profile.Attributes.rid"},
+            "acct": {"Source": "_source.acct", "Target": "_profile.AccountNumber"},
+        },
+        Keys={
+            "backfill_rid": [{"StandardIdentifiers": ["UNIQUE"], "FieldNames": ["rid"]}],
+            "_account": [{"StandardIdentifiers": ["PROFILE"], "FieldNames": ["acct"]}],
+        },
+    )
+
+
+def stored_objects(endpoint: Any, accounts: list[str], domain: str = DOMAIN) -> list[dict[str, Any]]:
+    """
+    Every object stored under the given account numbers, read through SearchProfiles + ListProfileObjects.
+
+    Reading back verifies a load, it is not under test: injected faults are switched off first.
+    """
+    endpoint.server.knobs.fault_rate = 0.0
+    client = endpoint.client()
+    objects = []
+    for account in accounts:
+        profiles = client.search_profiles(DomainName=domain, KeyName="_account", Values=[account])["Items"]
+        for profile in profiles:
+            token = None
+            while True:
+                page = client.list_profile_objects(
+                    DomainName=domain,
+                    ObjectTypeName=OBJECT_TYPE,
+                    ProfileId=profile["ProfileId"],
+                    MaxResults=100,
+                    **({"NextToken": token} if token else {}),
+                )
+                objects.extend(json.loads(item["Object"]) for item in page["Items"])
+                token = page.get("NextToken")
+                if not token:
+                    break
+    return objects
+
+
+def by_rid(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Index objects by unique key, failing if any key is stored twice."""
+    index: dict[str, dict[str, Any]] = {}
+    for obj in objects:
+        assert obj["rid"] not in index, "an object is stored twice"
+        index[obj["rid"]] = obj
+    return index
+
+
+def account_of(i: int) -> str:
+    return f"acct-{i % ACCOUNTS:02d}"
+
+
+def all_accounts() -> list[str]:
+    return [account_of(i) for i in range(ACCOUNTS)]
+
+
+def write_rows(path: Path, rows: int, start: int = 0, row_group_size: int | None = None, **extra: list) -> Path:
+    """A Parquet file of ``rows`` rows: rid, acct, seq, plus ``extra`` columns."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.table(
+        {
+            "rid": [f"r{i:06d}" for i in range(start, start + rows)],
+            "acct": [account_of(i) for i in range(start, start + rows)],
+            "seq": list(range(start, start + rows)),
+            **extra,
+        }
+    )
+    pq.write_table(table, path, row_group_size=row_group_size)
+    return path
+
+
+def read_dead_letters(directory: Path) -> list[dict[str, Any]]:
+    records = []
+    for part in sorted(directory.rglob("part-*.jsonl")):
+        records.extend(json.loads(line) for line in part.read_text().splitlines())
+    return records
+
+
+def put_requests(endpoint: Any) -> int:
+    operations = endpoint.metrics()["operations"]
+    return sum(operations.get(op, {}).get("requests", 0) for op in ("BatchPutProfileObject", "PutProfileObject"))

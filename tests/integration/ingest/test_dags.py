@@ -1,0 +1,47 @@
+"""The example DAG in a real DAG run (``dag.test()``): the operator mapped over several files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from airflow.dag_processing.dagbag import DagBag
+
+DAGS = Path(__file__).parents[3] / "dags"
+FILES, ROWS = 3, 40
+
+
+def test_example_dag_maps_the_load_over_files_against_the_local_service(
+    airflow_db, customer_profiles_emulator_factory, tmp_path
+):
+    endpoint = customer_profiles_emulator_factory(conn_id="cp_example_backfill")
+    bag = DagBag(dag_folder=str(DAGS / "example_parquet_backfill.py"))
+    assert bag.import_errors == {}
+    dag = bag.get_dag("example_parquet_backfill")
+
+    run = dag.test(
+        run_conf={
+            "aws_conn_id": "cp_example_backfill",
+            "sample_dir": str(tmp_path),
+            "sample_files": FILES,
+            "sample_rows": ROWS,
+        }
+    )
+
+    assert run.state == "success"
+    checkpoints = sorted((tmp_path / "checkpoints").rglob("*.json"))
+    assert [p.name for p in checkpoints] == [f"map_index={n}.json" for n in range(FILES)]
+    for checkpoint in checkpoints:
+        assert json.loads(checkpoint.read_text())["totals"] == {"accepted": ROWS, "rejected": 0}
+    client = endpoint.client()
+    order_ids = []
+    for account in range(50):
+        [profile] = client.search_profiles(
+            DomainName="retail-backfill", KeyName="_account", Values=[f"acct-{account:04d}"]
+        )["Items"]
+        items = client.list_profile_objects(
+            DomainName="retail-backfill", ObjectTypeName="Order", ProfileId=profile["ProfileId"]
+        )["Items"]
+        order_ids.extend(json.loads(item["Object"])["OrderId"] for item in items)
+        assert all("internal_note" not in item["Object"] for item in items)
+    assert sorted(order_ids) == [f"ord-{i:08d}" for i in range(FILES * ROWS)]
