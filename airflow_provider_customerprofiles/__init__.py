@@ -7,27 +7,72 @@ from typing import Any
 __version__ = "0.1.0"
 
 DISTRIBUTION_NAME = "airflow-provider-customerprofiles"
+INTEGRATION = "Amazon Connect Customer Profiles"
 
 
 def get_provider_info() -> dict[str, Any]:
     """Describe this provider to Airflow's ProvidersManager (entry point ``apache_airflow_provider``)."""
     return {
         "package-name": DISTRIBUTION_NAME,
-        "name": "Amazon Connect Customer Profiles",
+        "name": INTEGRATION,
         "description": "Operators, sensors, triggers and transfers for Amazon Connect Customer Profiles.",
         "versions": [__version__],
         "integrations": [
             {
-                "integration-name": "Amazon Connect Customer Profiles",
+                "integration-name": INTEGRATION,
                 "external-doc-url": "https://docs.aws.amazon.com/customerprofiles/latest/APIReference/",
                 "tags": ["aws"],
             }
         ],
         "hooks": [
             {
-                "integration-name": "Amazon Connect Customer Profiles",
+                "integration-name": INTEGRATION,
                 "python-modules": ["airflow_provider_customerprofiles.hooks.customer_profiles"],
             }
+        ],
+        "operators": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": ["airflow_provider_customerprofiles.operators.customer_profiles"],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": ["airflow_provider_customerprofiles.sensors.customer_profiles"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": ["airflow_provider_customerprofiles.triggers.customer_profiles"],
+            }
+        ],
+        "extra-links": [
+            "airflow_provider_customerprofiles.links.customer_profiles.CustomerProfilesDomainLink",
+            "airflow_provider_customerprofiles.links.customer_profiles.CustomerProfilesWorkflowLink",
+        ],
+        "transfers": [
+            {
+                "source-integration-name": "Apache Parquet",
+                "target-integration-name": INTEGRATION,
+                "python-module": "airflow_provider_customerprofiles.transfers.parquet_to_customer_profiles",
+            },
+            {
+                "source-integration-name": INTEGRATION,
+                "target-integration-name": "Amazon Simple Storage Service (S3)",
+                "python-module": "airflow_provider_customerprofiles.transfers.matches_to_parquet",
+            },
+            {
+                "source-integration-name": INTEGRATION,
+                "target-integration-name": "Amazon Simple Storage Service (S3)",
+                "python-module": "airflow_provider_customerprofiles.transfers.identity_resolution_results_to_parquet",
+            },
+            {
+                "source-integration-name": INTEGRATION,
+                "target-integration-name": "Common SQL",
+                "python-module": "airflow_provider_customerprofiles.transfers.matches_to_sql",
+            },
         ],
         "connection-types": [],
     }
