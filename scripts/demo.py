@@ -1,8 +1,11 @@
 """
 The main job: run the example pipelines end to end on this machine, with no AWS account.
 
-Starts the local Customer Profiles service and moto's S3 server on loopback, points
-Airflow's ``aws_default`` connection at them, then runs a short tour through the hook.
+Starts the local Customer Profiles service (with the AWS quotas on) and moto's S3
+server on loopback, points Airflow's ``aws_default`` connection at them and
+``matches_warehouse`` at SQLite, then runs every example DAG in ``dags/`` with
+``dag.test()``: the Parquet backfill, an integration workflow, identity resolution
+with a dry-run merge, and the nightly match export into the warehouse.
 Run it with ``./dev.sh demo``.
 """
 
@@ -10,12 +13,21 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import subprocess
 import sys
 import tempfile
+import threading
+import time
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+DAGS = REPO / "dags"
+IR_DOMAIN = "retail"
+DUPLICATE_PAIRS = 4
+DISTINCT_PEOPLE = 3
 
 
 def configure_airflow(home: Path) -> None:
@@ -63,56 +75,141 @@ def point_connections(profiles_url: str, s3_url: str, warehouse: Path) -> None:
             },
         }
     )
-    os.environ["AIRFLOW_CONN_CUSTOMER_PROFILES_WAREHOUSE"] = f"sqlite:///{warehouse}"
+    os.environ["AIRFLOW_CONN_MATCHES_WAREHOUSE"] = json.dumps({"conn_type": "sqlite", "host": str(warehouse)})
 
 
-def hook_tour() -> None:
-    """Create a domain and an object type, put objects, and search the profiles they built."""
+def prepare_identity_resolution(profiles_url: str, s3_url: str, bucket: str) -> None:
+    """Play the CRM: a matching-enabled domain exporting to S3, and customers entered twice."""
     from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
+    from airflow_provider_customerprofiles.testing import load_dag
 
+    boto3_s3(s3_url).create_bucket(Bucket=bucket)
     client = CustomerProfilesHook(aws_conn_id="aws_default").conn
-    domain = "demo-hook-tour"
-    client.create_domain(DomainName=domain, DefaultExpirationDays=30)
-    client.put_profile_object_type(
-        DomainName=domain,
-        ObjectTypeName="Customer",
-        Description="CRM customers",
-        AllowProfileCreation=True,
-        Fields={
-            "customer_id": {"Source": "_source.customer_id", "Target": "_profile.AccountNumber"},
-            "email": {
-                "Source": "_source.email",
-                "Target": "_profile.EmailAddress",
-                "ContentType": "EMAIL_ADDRESS",
-            },
-            "first_name": {
-                "Source": "_source.first_name",
-                "Target": "_profile.FirstName",
-                "ContentType": "NAME",
-            },
-        },
-        Keys={
-            "_customerId": [{"StandardIdentifiers": ["UNIQUE", "PROFILE"], "FieldNames": ["customer_id"]}],
-        },
-    )
-    rows = [{"customer_id": f"C{i:03d}", "email": f"person{i}@example.com", "first_name": "Demo"} for i in range(25)]
-    for start in range(0, len(rows), 10):
-        batch = rows[start : start + 10]
-        answer = client.batch_put_profile_object(
-            DomainName=domain,
-            ObjectTypeName="Customer",
-            Items=[{"Id": f"row{start + i}", "Object": json.dumps(row)} for i, row in enumerate(batch)],
+    # The example DAG's own matching settings, plus where the job writes its result files.
+    matching = dict(load_dag(DAGS / "example_identity_resolution.py").get_task("configure_matching").matching)
+    matching["ExportingConfig"] = {"S3Exporting": {"S3BucketName": bucket, "S3KeyName": "identity-resolution"}}
+    client.create_domain(DomainName=IR_DOMAIN, DefaultExpirationDays=365, Matching=matching)
+    for n in range(DUPLICATE_PAIRS):
+        client.create_profile(
+            DomainName=IR_DOMAIN,
+            FirstName="Ann",
+            LastName=f"Example{n}",
+            EmailAddress=f"ann.example{n}@example.com",
+            PhoneNumber=f"+1 555 010 {n:04d}",
         )
-        if answer.get("Failed"):
-            raise SystemExit(f"{len(answer['Failed'])} objects failed in batch starting at row {start}")
-    found = client.search_profiles(DomainName=domain, KeyName="_customerId", Values=["C007"])["Items"]
-    stats = client.get_domain(DomainName=domain)["Stats"]
-    print(
-        f"hook tour: put {len(rows)} objects; domain has {stats['ProfileCount']} profiles, "
-        f"{stats['ObjectCount']} objects; search by _customerId found {len(found)} profile(s)"
+        client.create_profile(
+            DomainName=IR_DOMAIN,
+            FirstName="Anne",
+            LastName=f"Example{n}",
+            EmailAddress=f" ANN.EXAMPLE{n}@example.com ",
+            PhoneNumber=f"(555) 010-{n:04d}",
+        )
+    for n in range(DISTINCT_PEOPLE):
+        client.create_profile(
+            DomainName=IR_DOMAIN, FirstName="Ann", LastName="Sample", EmailAddress=f"someone{n}@example.org"
+        )
+
+
+def boto3_s3(s3_url: str):
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=s3_url,
+        region_name="us-east-1",
+        aws_access_key_id="demo",
+        aws_secret_access_key="demo",  # noqa: S106
     )
-    if stats["ProfileCount"] != len(rows) or len(found) != 1:
-        raise SystemExit("hook tour: the local service did not build the expected profiles")
+
+
+def run_example(file_name: str, conf: dict, fast: dict[str, dict[str, float]] | None = None) -> dict:
+    """Run one example DAG with ``dag.test()``; ``fast`` shortens polling intervals for the local service."""
+    from airflow_provider_customerprofiles.testing import load_dag, run_dag, xcom
+
+    dag = load_dag(DAGS / file_name)
+    for task_id, attributes in (fast or {}).items():
+        for name, value in attributes.items():
+            setattr(dag.get_task(task_id), name, value)
+    started = time.monotonic()
+    tis = run_dag(dag, run_conf=conf)
+    states = {task_id: ti.state for task_id, ti in tis.items()}
+    print(f"\n== {dag.dag_id}: {time.monotonic() - started:.0f} s")
+    for task_id, ti in tis.items():
+        print(f"   {task_id:32s} {ti.state:8s} {summarize(xcom(ti))}")
+    if set(states.values()) != {"success"}:
+        raise SystemExit(f"{dag.dag_id} did not succeed: {states}")
+    return {task_id: xcom(ti) for task_id, ti in tis.items()}
+
+
+def summarize(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items() if not isinstance(v, dict | list))[:150]
+    return "" if value is None else str(value)[:150]
+
+
+def start_job_soon(profiles_url: str, delay: float = 3.0) -> threading.Timer:
+    """The weekly identity-resolution job, started now: the local service's admin endpoint stands in for the week."""
+    timer = threading.Timer(delay, admin_post, (profiles_url, f"domains/{IR_DOMAIN}/identity-resolution-jobs", {}))
+    timer.start()
+    return timer
+
+
+def admin_post(profiles_url: str, path: str, body: dict) -> None:
+    """POST to the local service's ``/_emulator`` admin surface."""
+    request = urllib.request.Request(  # noqa: S310 (our own loopback URL)
+        f"{profiles_url}/_emulator/{path}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(request, timeout=10).close()  # noqa: S310
+
+
+def run_examples(profiles_url: str, s3_url: str, work: Path) -> None:
+    bucket = "customer-profiles-demo"
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
+    admin_post(profiles_url, "settings", {"WorkflowStepSeconds": 1, "JobPhaseSeconds": 1})
+
+    run_example(
+        "example_parquet_backfill.py",
+        {"sample_dir": str(work / "backfill"), "sample_files": 3, "sample_rows": 3000},
+    )
+
+    run_example(
+        "example_integration_workflow.py", {"domain_name": "retail-crm"}, fast={"run_workflow": {"waiter_delay": 1}}
+    )
+
+    prepare_identity_resolution(profiles_url, s3_url, bucket)
+    timer = start_job_soon(profiles_url)
+    try:
+        ir = run_example(
+            "example_identity_resolution.py",
+            {"domain_name": IR_DOMAIN, "min_confidence": 0.5, "audit_dir": str(work / "merge-audit")},
+            fast={"wait_for_identity_resolution": {"poke_interval": 1}},
+        )
+    finally:
+        timer.join()
+
+    warehouse = work / "warehouse.db"
+    run_example(
+        "example_nightly_match_export.py",
+        {
+            "domain_name": IR_DOMAIN,
+            "job_id": ir["wait_for_identity_resolution"]["job_id"],
+            "matches_uri": str(work / "matches"),
+            "results_uri": f"s3://{bucket}/identity-resolution-results",
+            "table": "customer_profile_matches",
+        },
+        fast={"wait_for_identity_resolution": {"poke_interval": 1}},
+    )
+    with sqlite3.connect(warehouse) as db:
+        rows, groups = db.execute("SELECT COUNT(*), COUNT(DISTINCT match_id) FROM customer_profile_matches").fetchone()
+    print(
+        f"\nwarehouse {warehouse}: customer_profile_matches holds {rows} rows in {groups} match groups "
+        f"({DUPLICATE_PAIRS} customers were entered twice; {DISTINCT_PEOPLE} different people share a name)"
+    )
+    if groups != DUPLICATE_PAIRS:
+        raise SystemExit("the match export did not find the duplicates it should have")
 
 
 def main() -> int:
@@ -121,7 +218,7 @@ def main() -> int:
     with local_services() as (profiles, s3_url):
         point_connections(profiles.url, s3_url, work / "warehouse.db")
         print(f"local Customer Profiles service: {profiles.url}   moto S3: {s3_url}   work dir: {work}")
-        hook_tour()
+        run_examples(profiles.url, s3_url, work)
     print("demo finished")
     return 0
 
