@@ -12,7 +12,8 @@ import bisect
 import json
 from dataclasses import dataclass, field
 
-from airflow_provider_customerprofiles.ingest.storage import S3Settings, read_bytes, write_bytes
+from airflow_provider_customerprofiles.ingest.storage import read_bytes, write_bytes
+from airflow_provider_customerprofiles.s3 import S3Settings
 
 FORMAT_VERSION = 1
 

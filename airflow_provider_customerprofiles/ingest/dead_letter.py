@@ -24,7 +24,8 @@ from dataclasses import asdict, dataclass
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from airflow_provider_customerprofiles.ingest.storage import S3Settings, join_uri, write_bytes
+from airflow_provider_customerprofiles.ingest.storage import join_uri, write_bytes
+from airflow_provider_customerprofiles.s3 import S3Settings
 
 FORMATS = ("jsonl", "parquet")
 _SCHEMA = pa.schema(

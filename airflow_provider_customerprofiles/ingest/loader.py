@@ -45,7 +45,7 @@ from airflow_provider_customerprofiles.ingest.source import (
     iter_row_group_batches,
     resolve_sources,
 )
-from airflow_provider_customerprofiles.ingest.storage import S3Settings
+from airflow_provider_customerprofiles.s3 import S3Settings
 
 log = logging.getLogger(__name__)
 

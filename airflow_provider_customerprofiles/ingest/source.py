@@ -18,7 +18,8 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from airflow_provider_customerprofiles.ingest.storage import S3Settings, filesystem_and_path, is_s3
+from airflow_provider_customerprofiles.ingest.storage import filesystem_and_path
+from airflow_provider_customerprofiles.s3 import S3Settings, is_s3
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 READ_BUFFER_BYTES = 1 << 20

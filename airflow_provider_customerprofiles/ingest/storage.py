@@ -11,17 +11,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pyarrow.fs as pafs
 
-
-def is_s3(uri: str) -> bool:
-    return uri.startswith("s3://")
+from airflow_provider_customerprofiles.s3 import S3Settings, is_s3
 
 
 def split_s3(uri: str) -> tuple[str, str]:
@@ -33,52 +28,6 @@ def split_s3(uri: str) -> tuple[str, str]:
 def join_uri(base: str, *parts: str) -> str:
     """Join path parts onto a local path or an ``s3://`` URI with single slashes."""
     return "/".join([base.rstrip("/"), *(p.strip("/") for p in parts)])
-
-
-@dataclass(frozen=True)
-class S3Settings:
-    """Explicit S3 credentials and endpoint (``endpoint_url`` reaches moto or another S3 server)."""
-
-    access_key: str | None = None
-    secret_key: str | None = None
-    session_token: str | None = None
-    region: str | None = None
-    endpoint_url: str | None = None
-    verify: bool | str | None = None
-
-    @cached_property
-    def filesystem(self) -> pafs.S3FileSystem:
-        """pyarrow's native S3 filesystem, for streaming Parquet with ranged reads."""
-        if not (self.access_key and self.secret_key):
-            raise ValueError("s3:// URIs need S3 credentials; none were given")
-        options: dict[str, Any] = {
-            "access_key": self.access_key,
-            "secret_key": self.secret_key,
-            "session_token": self.session_token,
-            "region": self.region or "us-east-1",
-        }
-        if self.endpoint_url:
-            endpoint = urlsplit(self.endpoint_url)
-            options["endpoint_override"] = endpoint.netloc
-            options["scheme"] = endpoint.scheme
-        if isinstance(self.verify, str):
-            options["tls_ca_file_path"] = self.verify
-        return pafs.S3FileSystem(**options)
-
-    @cached_property
-    def client(self) -> Any:
-        """A boto3 S3 client, for whole-object writes with server-side encryption."""
-        import boto3
-
-        return boto3.client(
-            "s3",
-            aws_access_key_id=self.access_key,
-            aws_secret_access_key=self.secret_key,
-            aws_session_token=self.session_token,
-            region_name=self.region or "us-east-1",
-            endpoint_url=self.endpoint_url,
-            verify=self.verify,
-        )
 
 
 def filesystem_and_path(uri: str, s3: S3Settings | None) -> tuple[pafs.FileSystem, str]:

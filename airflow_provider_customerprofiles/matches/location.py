@@ -12,32 +12,7 @@ from urllib.parse import urlsplit
 
 import pyarrow.fs as pafs
 
-
-@dataclass(frozen=True)
-class S3Settings:
-    """Credentials and endpoint for pyarrow's S3 filesystem."""
-
-    access_key: str | None = None
-    secret_key: str | None = None
-    session_token: str | None = None
-    region: str | None = None
-    endpoint_url: str | None = None
-    ca_bundle: str | None = None
-
-    def filesystem(self) -> pafs.S3FileSystem:
-        """An S3 filesystem using exactly these settings (a custom endpoint may be plain http)."""
-        options: dict[str, object] = {
-            "access_key": self.access_key,
-            "secret_key": self.secret_key,
-            "session_token": self.session_token,
-            "region": self.region,
-            "tls_ca_file_path": self.ca_bundle,
-        }
-        if self.endpoint_url:
-            parts = urlsplit(self.endpoint_url)
-            options["scheme"] = parts.scheme or "https"
-            options["endpoint_override"] = parts.netloc or parts.path
-        return pafs.S3FileSystem(**{key: value for key, value in options.items() if value is not None})
+from airflow_provider_customerprofiles.s3 import S3Settings, is_s3
 
 
 @dataclass(frozen=True)
@@ -59,13 +34,9 @@ class Location:
         return self.filesystem.get_file_info(self.path).type != pafs.FileType.NotFound
 
 
-def is_s3_uri(uri: str) -> bool:
-    return uri.startswith(("s3://", "s3a://"))
-
-
 def canonical_uri(uri: str) -> str:
     """``s3://bucket/prefix`` or ``file:///absolute/dir``, without a trailing slash; no I/O."""
-    if is_s3_uri(uri):
+    if is_s3(uri):
         parts = urlsplit(uri)
         if not parts.netloc:
             raise ValueError(f"S3 URI {uri!r} names no bucket")
@@ -81,5 +52,7 @@ def resolve(uri: str, s3: S3Settings | None = None) -> Location:
     """Turn ``s3://bucket/prefix``, ``file:///dir`` or a local path into a :class:`Location`."""
     uri = canonical_uri(uri)
     if uri.startswith("s3://"):
-        return Location((s3 or S3Settings()).filesystem(), uri.removeprefix("s3://"), uri)
+        if s3 is None:
+            raise ValueError(f"{uri} is on S3 but no S3 settings were given")
+        return Location(s3.filesystem, uri.removeprefix("s3://"), uri)
     return Location(pafs.LocalFileSystem(), uri.removeprefix("file://"), uri)

@@ -7,22 +7,14 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.sdk.exceptions import AirflowException
 
-from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
-from airflow_provider_customerprofiles.matches.dataset import write_partition
 from airflow_provider_customerprofiles.matches.results_reader import exporting_location_uri, stream_results
-from airflow_provider_customerprofiles.transfers.match_dataset import (
-    as_bool,
-    default_outlets,
-    emit_dataset_event,
-    open_dataset,
-)
+from airflow_provider_customerprofiles.transfers.match_dataset import MatchDatasetExportOperator
 
 
-class CustomerProfilesIdentityResolutionResultsToParquetOperator(AwsBaseOperator[CustomerProfilesHook]):
+class CustomerProfilesIdentityResolutionResultsToParquetOperator(MatchDatasetExportOperator):
     """
     Normalize the result files of an identity-resolution job into the match dataset (``job_id`` filled).
 
@@ -48,7 +40,6 @@ class CustomerProfilesIdentityResolutionResultsToParquetOperator(AwsBaseOperator
     :param botocore_config: botocore client configuration. (templated)
     """
 
-    aws_hook_class = CustomerProfilesHook
     template_fields: Sequence[str] = aws_template_fields(
         "domain_name",
         "job_id",
@@ -59,25 +50,10 @@ class CustomerProfilesIdentityResolutionResultsToParquetOperator(AwsBaseOperator
         "botocore_config",
     )
 
-    def __init__(
-        self,
-        *,
-        domain_name: str,
-        job_id: str,
-        destination: str,
-        exporting_location: dict[str, Any] | str | None = None,
-        overwrite: bool = False,
-        row_group_rows: int = 100_000,
-        **kwargs: Any,
-    ) -> None:
-        kwargs.setdefault("outlets", default_outlets(destination))
+    def __init__(self, *, job_id: str, exporting_location: dict[str, Any] | str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.domain_name = domain_name
         self.job_id = job_id
-        self.destination = destination
         self.exporting_location = exporting_location
-        self.overwrite = overwrite
-        self.row_group_rows = row_group_rows
 
     def execute(self, context: Any) -> dict[str, Any]:
         job = cache(self._describe_job)
@@ -87,22 +63,11 @@ class CustomerProfilesIdentityResolutionResultsToParquetOperator(AwsBaseOperator
                 f"Identity-resolution job {self.job_id} has no ExportingLocation: set the domain's "
                 "Matching.ExportingConfig.S3Exporting (jobs that auto-merge do not export matches)"
             )
-        results = open_dataset(exporting_location_uri(location), self.hook)
-        dataset = open_dataset(self.destination, self.hook)
+        results = self.open_dataset(exporting_location_uri(location))
+        dataset = self.open_dataset(self.destination)
         self.log.info("Reading identity-resolution results of job %s from %s", self.job_id, results.uri)
         stream = stream_results(results, self.job_id, default_generated_at=lambda: _job_time(job()))
-        result = write_partition(
-            stream, dataset, overwrite=as_bool(self.overwrite), row_group_rows=int(self.row_group_rows)
-        )
-        self.log.info(
-            "%s %d match rows of %s in %s",
-            "Kept" if result.skipped else "Wrote",
-            result.rows,
-            result.match_generation_date,
-            result.uri,
-        )
-        emit_dataset_event(context, self.outlets, dataset.uri, result.as_dict())
-        return result.as_dict()
+        return self.publish(context, dataset, self.write(stream, dataset))
 
     def _describe_job(self) -> dict[str, Any]:
         return self.hook.conn.get_identity_resolution_job(DomainName=self.domain_name, JobId=self.job_id)

@@ -1,38 +1,26 @@
-"""What the match-export operators share: the dataset's filesystem from an AWS connection, and its asset."""
+"""What the match-dataset operators share: the dataset opened with the AWS connection, its asset, the export steps."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.sdk import Asset, AssetAlias
 
-from airflow_provider_customerprofiles.matches.location import (
-    Location,
-    S3Settings,
-    canonical_uri,
-    is_s3_uri,
-    resolve,
-)
+from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
+from airflow_provider_customerprofiles.matches.dataset import PartitionResult, write_partition
+from airflow_provider_customerprofiles.matches.location import Location, canonical_uri, resolve
+from airflow_provider_customerprofiles.matches.normalize import MatchStream
+from airflow_provider_customerprofiles.s3 import is_s3
+from airflow_provider_customerprofiles.transfers.s3_connection import s3_settings_from_connection
 
 
-def open_dataset(uri: str, aws_hook: AwsGenericHook) -> Location:
+def open_dataset(uri: str, aws_conn_id: str | None, region_name: str | None, verify: bool | str | None) -> Location:
     """A local directory, or an S3 prefix reached with the connection's credentials and S3 endpoint."""
-    if not is_s3_uri(uri):
+    if not is_s3(uri):
         return resolve(uri)
-    credentials = aws_hook.get_credentials()
-    return resolve(
-        uri,
-        S3Settings(
-            access_key=credentials.access_key,
-            secret_key=credentials.secret_key,
-            session_token=credentials.token,
-            region=aws_hook.conn_region_name,
-            endpoint_url=aws_hook.conn_config.get_service_endpoint_url("s3"),
-            ca_bundle=aws_hook.verify if isinstance(aws_hook.verify, str) else None,
-        ),
-    )
+    return resolve(uri, s3_settings_from_connection(aws_conn_id, region_name, verify))
 
 
 def as_bool(value: bool | str) -> bool:
@@ -53,3 +41,45 @@ def emit_dataset_event(context: Any, outlets: Sequence[Any], dataset_uri: str, e
             events[outlet].add(Asset(dataset_uri), extra=extra)
         elif isinstance(outlet, Asset) and outlet.uri == dataset_uri:
             events[outlet].extra = extra
+
+
+class MatchDatasetExportOperator(AwsBaseOperator[CustomerProfilesHook]):
+    """Base of the operators that write one partition of the match dataset, so both report it the same way."""
+
+    aws_hook_class = CustomerProfilesHook
+
+    def __init__(
+        self,
+        *,
+        domain_name: str,
+        destination: str,
+        overwrite: bool = False,
+        row_group_rows: int = 100_000,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("outlets", default_outlets(destination))
+        super().__init__(**kwargs)
+        self.domain_name = domain_name
+        self.destination = destination
+        self.overwrite = overwrite
+        self.row_group_rows = row_group_rows
+
+    def open_dataset(self, uri: str) -> Location:
+        return open_dataset(uri, self.aws_conn_id, self.region_name, self.verify)
+
+    def write(self, stream: MatchStream, dataset: Location) -> PartitionResult:
+        return write_partition(
+            stream, dataset, overwrite=as_bool(self.overwrite), row_group_rows=int(self.row_group_rows)
+        )
+
+    def publish(self, context: Any, dataset: Location, result: PartitionResult) -> dict[str, Any]:
+        """Log what was written, attach it to the dataset's asset event, and return it for XCom."""
+        self.log.info(
+            "%s %d match rows of %s in %s",
+            "Kept" if result.skipped else "Wrote",
+            result.rows,
+            result.match_generation_date,
+            result.uri,
+        )
+        emit_dataset_event(context, self.outlets, dataset.uri, result.as_dict())
+        return result.as_dict()

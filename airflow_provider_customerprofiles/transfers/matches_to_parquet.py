@@ -5,22 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.sdk.exceptions import AirflowSkipException
 
-from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
-from airflow_provider_customerprofiles.matches.dataset import write_partition
 from airflow_provider_customerprofiles.matches.normalize import stream_get_matches
-from airflow_provider_customerprofiles.transfers.match_dataset import (
-    as_bool,
-    default_outlets,
-    emit_dataset_event,
-    open_dataset,
-)
+from airflow_provider_customerprofiles.transfers.match_dataset import MatchDatasetExportOperator
 
 
-class CustomerProfilesMatchesToParquetOperator(AwsBaseOperator[CustomerProfilesHook]):
+class CustomerProfilesMatchesToParquetOperator(MatchDatasetExportOperator):
     """
     Write the domain's latest identity-resolution matches (GetMatches, every page) to Parquet.
 
@@ -45,46 +37,18 @@ class CustomerProfilesMatchesToParquetOperator(AwsBaseOperator[CustomerProfilesH
     :param botocore_config: botocore client configuration. (templated)
     """
 
-    aws_hook_class = CustomerProfilesHook
     template_fields: Sequence[str] = aws_template_fields(
         "domain_name", "destination", "overwrite", "page_size", "row_group_rows", "botocore_config"
     )
 
-    def __init__(
-        self,
-        *,
-        domain_name: str,
-        destination: str,
-        overwrite: bool = False,
-        page_size: int = 100,
-        row_group_rows: int = 100_000,
-        **kwargs: Any,
-    ) -> None:
-        kwargs.setdefault("outlets", default_outlets(destination))
+    def __init__(self, *, page_size: int = 100, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.domain_name = domain_name
-        self.destination = destination
-        self.overwrite = overwrite
         self.page_size = page_size
-        self.row_group_rows = row_group_rows
 
     def execute(self, context: Any) -> dict[str, Any]:
-        dataset = open_dataset(self.destination, self.hook)
+        dataset = self.open_dataset(self.destination)
         pages = self.hook.iterate_pages("get_matches", DomainName=self.domain_name, MaxResults=int(self.page_size))
-        result = write_partition(
-            stream_get_matches(pages),
-            dataset,
-            overwrite=as_bool(self.overwrite),
-            row_group_rows=int(self.row_group_rows),
-        )
+        result = self.write(stream_get_matches(pages), dataset)
         if result.uri is None:
             raise AirflowSkipException(f"Domain {self.domain_name} has no match generation yet")
-        self.log.info(
-            "%s %d match rows of %s in %s",
-            "Kept" if result.skipped else "Wrote",
-            result.rows,
-            result.match_generation_date,
-            result.uri,
-        )
-        emit_dataset_event(context, self.outlets, dataset.uri, result.as_dict())
-        return result.as_dict()
+        return self.publish(context, dataset, result)

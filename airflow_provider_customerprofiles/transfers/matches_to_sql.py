@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
 from airflow.providers.common.sql.operators.sql import BaseSQLOperator
 
 from airflow_provider_customerprofiles.matches.dataset import partition_date, read_partition
@@ -71,14 +70,7 @@ class CustomerProfilesMatchesToSqlOperator(BaseSQLOperator):
         self.botocore_config = botocore_config
 
     def execute(self, context: Any) -> dict[str, Any]:
-        aws_hook = AwsGenericHook(
-            aws_conn_id=self.aws_conn_id,
-            region_name=self.region_name,
-            verify=self.verify,
-            config=self.botocore_config,
-            client_type="s3",
-        )
-        partition = open_dataset(self.source, aws_hook)
+        partition = open_dataset(self.source, self.aws_conn_id, self.region_name, self.verify)
         marker, batches = read_partition(partition, batch_rows=int(self.batch_size))
         db_hook = self.get_db_hook()
         conn = db_hook.get_conn()

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.configuration import AIRFLOW_HOME
-from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
@@ -24,7 +23,9 @@ from airflow_provider_customerprofiles.ingest.loader import (
     client_config,
     load,
 )
-from airflow_provider_customerprofiles.ingest.storage import S3Settings, is_s3, join_uri
+from airflow_provider_customerprofiles.ingest.storage import join_uri
+from airflow_provider_customerprofiles.s3 import S3Settings, is_s3
+from airflow_provider_customerprofiles.transfers.s3_connection import s3_settings_from_connection
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -142,18 +143,7 @@ class ParquetToCustomerProfilesOperator(AwsBaseOperator[CustomerProfilesHook]):
         """S3 credentials and endpoint from the same connection, only when an ``s3://`` URI is used."""
         if not any(is_s3(uri) for uri in uris):
             return None
-        s3_hook = AwsBaseHook(
-            aws_conn_id=self.aws_conn_id, client_type="s3", region_name=self.region_name, verify=self.verify
-        )
-        credentials = s3_hook.get_credentials()
-        return S3Settings(
-            access_key=credentials.access_key,
-            secret_key=credentials.secret_key,
-            session_token=credentials.token,
-            region=s3_hook.conn_region_name,
-            endpoint_url=s3_hook.conn_config.get_service_endpoint_url("s3"),
-            verify=self.verify,
-        )
+        return s3_settings_from_connection(self.aws_conn_id, self.region_name, self.verify)
 
     def execute(self, context: Context) -> dict[str, Any]:
         key = instance_key(context)

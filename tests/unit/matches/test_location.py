@@ -5,8 +5,9 @@ from __future__ import annotations
 import pyarrow.fs as pafs
 import pytest
 
-from airflow_provider_customerprofiles.matches.location import S3Settings, canonical_uri, resolve
+from airflow_provider_customerprofiles.matches.location import canonical_uri, resolve
 from airflow_provider_customerprofiles.matches.results_reader import exporting_location_uri
+from airflow_provider_customerprofiles.s3 import S3Settings
 
 
 @pytest.mark.parametrize(
