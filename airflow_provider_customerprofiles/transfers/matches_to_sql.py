@@ -33,7 +33,6 @@ class CustomerProfilesMatchesToSqlOperator(BaseSQLOperator):
     :param aws_conn_id: AWS connection for ``s3://`` sources. (templated)
     :param region_name: AWS region. (templated)
     :param verify: Verify TLS certificates, or a CA bundle path. (templated)
-    :param botocore_config: botocore client configuration. (templated)
     """
 
     template_fields: Sequence[str] = (
@@ -44,7 +43,6 @@ class CustomerProfilesMatchesToSqlOperator(BaseSQLOperator):
         "aws_conn_id",
         "region_name",
         "verify",
-        "botocore_config",
     )
 
     def __init__(
@@ -57,7 +55,6 @@ class CustomerProfilesMatchesToSqlOperator(BaseSQLOperator):
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
         verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(conn_id=conn_id, **kwargs)
@@ -67,7 +64,6 @@ class CustomerProfilesMatchesToSqlOperator(BaseSQLOperator):
         self.aws_conn_id = aws_conn_id
         self.region_name = region_name
         self.verify = verify
-        self.botocore_config = botocore_config
 
     def execute(self, context: Any) -> dict[str, Any]:
         partition = open_dataset(self.source, self.aws_conn_id, self.region_name, self.verify)
