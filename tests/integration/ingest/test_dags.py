@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from airflow.dag_processing.dagbag import DagBag
+from airflow_provider_customerprofiles.testing import load_dag
 
 DAGS = Path(__file__).parents[3] / "dags"
 FILES, ROWS = 3, 40
@@ -15,9 +15,7 @@ def test_example_dag_maps_the_load_over_files_against_the_local_service(
     airflow_db, customer_profiles_emulator_factory, tmp_path
 ):
     endpoint = customer_profiles_emulator_factory(conn_id="cp_example_backfill")
-    bag = DagBag(dag_folder=str(DAGS / "example_parquet_backfill.py"))
-    assert bag.import_errors == {}
-    dag = bag.get_dag("example_parquet_backfill")
+    dag = load_dag(DAGS / "example_parquet_backfill.py", "example_parquet_backfill")
 
     run = dag.test(
         run_conf={

@@ -8,18 +8,10 @@ from pathlib import Path
 
 import pyarrow.dataset as ds
 
+from airflow_provider_customerprofiles.testing import load_dag, run_dag, xcom
 from tests.integration.matches.test_identity_resolution_results import PAIRS, create_duplicates, run_job
-from tests.integration.provider.provider_support import run_dag, xcom
 
 DAG_FILE = Path(__file__).parents[3] / "dags" / "example_nightly_match_export.py"
-
-
-def load_dag():
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAG_FILE))
-    assert not bag.import_errors
-    return bag.get_dag("example_nightly_match_export")
 
 
 def test_sensor_then_exports_then_load(airflow_db, match_service, s3_bucket, tmp_path, monkeypatch):
@@ -41,7 +33,7 @@ def test_sensor_then_exports_then_load(airflow_db, match_service, s3_bucket, tmp
         "table": "matches",
     }
 
-    tis = run_dag(load_dag(), run_conf=conf)
+    tis = run_dag(load_dag(DAG_FILE, "example_nightly_match_export"), run_conf=conf)
 
     assert {task: ti.state for task, ti in tis.items()} == {
         "wait_for_identity_resolution": "success",

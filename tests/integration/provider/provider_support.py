@@ -9,10 +9,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from airflow_provider_customerprofiles.testing import run_dag, xcom
-
-__all__ = ["CUSTOMER_TYPE", "ROLE_ARN", "integration_config", "run_dag", "xcom"]
-
 CUSTOMER_TYPE: dict[str, Any] = {
     "Description": "CRM customers",
     "AllowProfileCreation": True,

@@ -11,7 +11,8 @@ from airflow_provider_customerprofiles.operators.customer_profiles import (
     CustomerProfilesCreateDomainOperator,
     CustomerProfilesPutObjectTypeOperator,
 )
-from tests.integration.provider.provider_support import CUSTOMER_TYPE, run_dag, xcom
+from airflow_provider_customerprofiles.testing import run_dag, xcom
+from tests.integration.provider.provider_support import CUSTOMER_TYPE
 
 MATCHING = {
     "Enabled": True,

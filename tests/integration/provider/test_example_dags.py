@@ -6,22 +6,13 @@ import json
 import threading
 from pathlib import Path
 
-from tests.integration.provider.provider_support import run_dag, xcom
+from airflow_provider_customerprofiles.testing import load_dag, run_dag, xcom
 
 DAGS = Path(__file__).parents[3] / "dags"
 
 
-def load_dag(file_name: str):
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS / file_name))
-    assert not bag.import_errors
-    (dag,) = bag.dags.values()
-    return dag
-
-
 def test_example_integration_workflow(airflow_db, emulator):
-    dag = load_dag("example_integration_workflow.py")
+    dag = load_dag(DAGS / "example_integration_workflow.py")
     dag.get_task("run_workflow").waiter_delay = 1  # the local service runs a step in STEP_SECONDS
 
     tis = run_dag(dag, run_conf={"aws_conn_id": emulator.conn_id, "domain_name": "retail_wf"})
@@ -51,7 +42,7 @@ def test_example_identity_resolution(airflow_db, emulator, tmp_path):
         "audit_dir": str(tmp_path / "audit"),
     }
     # the weekly job, started once the sensor waits (the local service starts jobs on demand)
-    dag = load_dag("example_identity_resolution.py")
+    dag = load_dag(DAGS / "example_identity_resolution.py")
     dag.get_task("wait_for_identity_resolution").poke_interval = 1  # jobs take seconds on the local service
     timer = threading.Timer(2.0, emulator.admin, ("POST", "domains/retail_ir/identity-resolution-jobs"))
     timer.start()

@@ -9,8 +9,8 @@ import pytest
 from airflow.sdk import DAG
 
 from airflow_provider_customerprofiles.sensors.customer_profiles import CustomerProfilesIdentityResolutionJobSensor
+from airflow_provider_customerprofiles.testing import run_dag, xcom
 from tests.conftest import s3_client
-from tests.integration.provider.provider_support import run_dag, xcom
 
 
 def sensor_dag(dag_id: str, emulator, domain: str, **kwargs) -> DAG:

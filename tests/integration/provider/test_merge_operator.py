@@ -9,8 +9,8 @@ import pytest
 from airflow.sdk import DAG
 
 from airflow_provider_customerprofiles.operators.customer_profiles import CustomerProfilesMergeMatchesOperator
+from airflow_provider_customerprofiles.testing import run_dag, xcom
 from tests.conftest import s3_client
-from tests.integration.provider.provider_support import run_dag, xcom
 
 # crm ids per match group, the group's confidence score; profiles in a group share an email
 GROUPS = {"a": (["a1", "a2"], 0.99), "b": (["b1", "b2", "b3"], 0.95), "c": (["c1", "c2"], 0.80)}

@@ -12,13 +12,8 @@ from airflow_provider_customerprofiles.operators.customer_profiles import (
     CustomerProfilesCreateIntegrationWorkflowOperator,
 )
 from airflow_provider_customerprofiles.sensors.customer_profiles import CustomerProfilesWorkflowSensor
-from tests.integration.provider.provider_support import (
-    ROLE_ARN,
-    fail_workflow_when_created,
-    integration_config,
-    run_dag,
-    xcom,
-)
+from airflow_provider_customerprofiles.testing import run_dag, xcom
+from tests.integration.provider.provider_support import ROLE_ARN, fail_workflow_when_created, integration_config
 
 FAILURE = "Salesforce connector profile salesforce-prod has expired credentials"
 
