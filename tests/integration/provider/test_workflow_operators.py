@@ -91,9 +91,12 @@ def test_create_workflow_fails_with_the_error_description(airflow_db, emulator, 
 
 
 def test_create_workflow_without_waiting_returns_at_once(airflow_db, emulator, domain, hook):
+    # Slow steps, so the workflow is still NOT_STARTED afterwards however loaded the machine is.
+    emulator.admin("POST", "settings", {"WorkflowStepSeconds": 600})
     tis = run_dag(workflow_dag("wf_nowait", emulator, domain, wait_for_completion=False))
 
     workflow_id = xcom(tis["create_workflow"])
+    assert "GetWorkflow" not in emulator.metrics()["operations"]  # the operator did not poll
     assert hook.conn.get_workflow(DomainName=domain, WorkflowId=workflow_id)["Status"] == "NOT_STARTED"
 
 
