@@ -2,7 +2,8 @@
 Load Parquet rows into Customer Profiles objects: the orchestration.
 
 One reader thread streams each file in record batches, encodes them, refuses rows
-that cannot be sent, and routes the rest by unique-key hash into per-worker
+that cannot be sent, and routes the rest by the hash of their normalised unique key
+(:func:`~airflow_provider_customerprofiles.ingest.keys.grouping_key`) into per-worker
 batches of up to ten distinct keys; the worker pool sends them under a shared
 adaptive rate limit. Every row ends accepted or dead-lettered. Each record batch
 is a row range: when all its rows are settled, its dead letters are written and
@@ -31,6 +32,7 @@ import pyarrow as pa
 from airflow_provider_customerprofiles.ingest.checkpoint import Checkpoint, RangeSet
 from airflow_provider_customerprofiles.ingest.dead_letter import DeadLetter, DeadLetterWriter
 from airflow_provider_customerprofiles.ingest.encoding import BatchEncoder, check_encodable
+from airflow_provider_customerprofiles.ingest.keys import grouping_key
 from airflow_provider_customerprofiles.ingest.object_type import (
     ObjectTypeKeys,
     PreflightError,
@@ -217,7 +219,9 @@ class _Run:
         self.ledger.settle(chunk, rejected=1)
 
     # -- the reader
-    def _route(self, key: str | None, item: _Item) -> None:
+    def _route(self, unique_key: str | None, item: _Item) -> None:
+        """Queue ``item`` for the worker that owns its key (see :func:`grouping_key`); one row per key a batch."""
+        key = grouping_key(unique_key) if unique_key is not None else None
         workers = self.options.max_workers
         worker = zlib.crc32(key.encode()) % workers if key is not None else item.row_index % workers
         batch, keys = self.pending[worker], self.pending_keys[worker]
