@@ -2,8 +2,14 @@
 
 Works on a plain DB-API connection. The delete and the inserts run in one
 transaction, so a re-run replaces rather than duplicates, and a failed load leaves
-the previous rows in place. PostgreSQL (psycopg2) gets ``COPY ... FROM STDIN``;
-every other driver gets batched ``executemany``.
+the previous rows in place. PostgreSQL gets ``COPY ... FROM STDIN`` (psycopg 3's
+``cursor.copy()`` or psycopg2's ``copy_expert``); every other database gets
+batched ``executemany``.
+
+``table`` is ``name`` or ``schema.name``. On PostgreSQL the schema is a schema
+that must exist; on SQLite it is a database attached to the connection (``main``
+always is). A name the database would silently truncate is refused, since the
+truncated name could be another table's.
 """
 
 from __future__ import annotations
@@ -20,33 +26,92 @@ import pyarrow.csv as pacsv
 
 from airflow_provider_customerprofiles.matches.schema import MATCHES_SCHEMA, PARTITION_KEY, TIMESTAMP_TYPE
 
-TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class TableName:
+    """A checked ``[schema.]name``: plain identifiers only, so it can be put into SQL as it is."""
+
+    schema: str | None
+    name: str
+
+    @classmethod
+    def parse(cls, table: str) -> TableName:
+        parts = table.split(".")
+        if len(parts) > 2 or not all(IDENTIFIER.fullmatch(part) for part in parts):
+            raise ValueError(
+                f"Table name {table!r} (argument `table`) must be name or schema.name "
+                "made of letters, digits and underscores"
+            )
+        return cls(*parts) if len(parts) == 2 else cls(None, table)
+
+    def qualify(self, name: str) -> str:
+        """``name`` in this table's schema."""
+        return f"{self.schema}.{name}" if self.schema else name
+
+    def __str__(self) -> str:
+        return self.qualify(self.name)
+
+
+def _index_on_table(table: TableName, index: str) -> str:
+    # PostgreSQL creates the index in the table's schema; the index name cannot be qualified.
+    return f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({PARTITION_KEY})"
+
+
+def _index_in_schema(table: TableName, index: str) -> str:
+    # SQLite qualifies the index name and takes the table name bare, resolved in that schema.
+    return f"CREATE INDEX IF NOT EXISTS {table.qualify(index)} ON {table.name} ({PARTITION_KEY})"
 
 
 @dataclass(frozen=True)
 class Dialect:
-    """Column types and parameter conversions for one database family."""
+    """Column types, parameter conversions and naming rules for one database family."""
 
+    name: str
     text: str
     double: str
     integer: str
-    date: str
     timestamp: str
-    create_index: bool
+    date: str = "DATE"
+    index_sql: Callable[[TableName, str], str] | None = None
+    schemas_sql: str | None = None
+    schema_kind: str = "a schema"
+    max_identifier_bytes: int | None = None
+    copy: bool = False
     to_date: Callable[[date], Any] = lambda value: value
     to_timestamp: Callable[[datetime], Any] = lambda value: value.replace(tzinfo=None)
 
 
 DIALECTS: dict[str, Dialect] = {
     "postgresql": Dialect(
-        "TEXT", "DOUBLE PRECISION", "INTEGER", "DATE", "TIMESTAMP WITH TIME ZONE", True, to_timestamp=lambda v: v
+        "PostgreSQL",
+        "TEXT",
+        "DOUBLE PRECISION",
+        "INTEGER",
+        "TIMESTAMP WITH TIME ZONE",
+        index_sql=_index_on_table,
+        schemas_sql="SELECT nspname FROM pg_namespace",
+        max_identifier_bytes=63,  # NAMEDATALEN - 1: longer names are cut, not refused
+        copy=True,
+        to_timestamp=lambda value: value,
     ),
     # SQLite has no date types: ISO 8601 text sorts and compares correctly and its date functions read it.
     "sqlite": Dialect(
-        "TEXT", "REAL", "INTEGER", "DATE", "TIMESTAMP", True, date.isoformat, lambda v: v.isoformat(sep=" ")
+        "SQLite",
+        "TEXT",
+        "REAL",
+        "INTEGER",
+        "TIMESTAMP",
+        index_sql=_index_in_schema,
+        schemas_sql="SELECT name FROM pragma_database_list",
+        schema_kind="an attached database",
+        to_date=date.isoformat,
+        to_timestamp=lambda value: value.isoformat(sep=" "),
     ),
 }
-PORTABLE = Dialect("VARCHAR(255)", "DOUBLE PRECISION", "INTEGER", "DATE", "TIMESTAMP", False)
+# Databases we do not know refuse over-long names themselves (MySQL, SQL Server, Oracle), so no limit here.
+PORTABLE = Dialect("this database", "VARCHAR(255)", "DOUBLE PRECISION", "INTEGER", "TIMESTAMP")
 
 
 @dataclass(frozen=True)
@@ -73,15 +138,35 @@ def columns(dialect: Dialect) -> list[tuple[str, str]]:
     return [(PARTITION_KEY, dialect.date)] + [(field.name, types[field.type]) for field in MATCHES_SCHEMA]
 
 
-def create_table_sql(table: str, dialect: Dialect) -> list[str]:
-    """``CREATE TABLE IF NOT EXISTS`` (and an index on the partition date where the syntax is portable)."""
+def index_name(table: TableName) -> str:
+    return f"{table.name}_{PARTITION_KEY}_idx"
+
+
+def check_identifiers(table: TableName, dialect: Dialect) -> None:
+    """Refuse a schema, table or index name that ``dialect`` would truncate into some other object's name."""
+    limit = dialect.max_identifier_bytes
+    if limit is None:
+        return
+    names = {"schema": table.schema, "table name": table.name}
+    if dialect.index_sql:
+        names["index name"] = index_name(table)
+    for what, identifier in names.items():
+        size = len(identifier.encode()) if identifier else 0
+        if size > limit:
+            raise ValueError(
+                f"Table name {str(table)!r} (argument `table`): its {what} {identifier!r} is {size} bytes; "
+                f"{dialect.name} cuts names to {limit} bytes, and the cut name could be another table's"
+            )
+
+
+def create_table_sql(table: TableName, dialect: Dialect) -> list[str]:
+    """``CREATE TABLE IF NOT EXISTS`` (and an index on the partition date where the syntax is known)."""
     body = ",\n  ".join(
         f"{name} {sql_type}{' NOT NULL' if _required(name) else ''}" for name, sql_type in columns(dialect)
     )
     statements = [f"CREATE TABLE IF NOT EXISTS {table} (\n  {body}\n)"]
-    if dialect.create_index:
-        index = f"{table.rsplit('.', 1)[-1]}_{PARTITION_KEY}_idx"[:63]
-        statements.append(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({PARTITION_KEY})")
+    if dialect.index_sql:
+        statements.append(dialect.index_sql(table, index_name(table)))
     return statements
 
 
@@ -103,20 +188,19 @@ def load_partition(
 
     Each batch is one ``executemany`` (or one COPY), so the batch size is the reader's.
     """
-    if not TABLE_NAME.match(table):
-        raise ValueError(f"Table name {table!r} must be [schema.]name made of letters, digits and underscores")
+    name = TableName.parse(table)
     dialect = DIALECTS.get(dialect_name, PORTABLE)
+    check_identifiers(name, dialect)
     cursor = conn.cursor()
     try:
-        for statement in create_table_sql(table, dialect):
+        _check_schema(cursor, name, dialect)
+        for statement in create_table_sql(name, dialect):
             cursor.execute(statement)
         conn.commit()
-        cursor.execute(f"DELETE FROM {table} WHERE {PARTITION_KEY} = {placeholder}", (dialect.to_date(day),))
+        cursor.execute(f"DELETE FROM {name} WHERE {PARTITION_KEY} = {placeholder}", (dialect.to_date(day),))
         deleted = max(cursor.rowcount, 0)
-        insert = _copy if hasattr(cursor, "copy_expert") else _executemany
-        rows = sum(
-            insert(cursor, table, day, pa.Table.from_batches([batch]), dialect, placeholder) for batch in batches
-        )
+        insert = _inserter(cursor, dialect)
+        rows = sum(insert(cursor, name, day, pa.Table.from_batches([batch]), dialect, placeholder) for batch in batches)
         if expected_rows is not None and rows != expected_rows:
             raise RuntimeError(f"Loaded {rows} rows but the partition's marker records {expected_rows}")
         conn.commit()
@@ -128,11 +212,35 @@ def load_partition(
     return LoadResult(table, day.isoformat(), rows, deleted)
 
 
+def _check_schema(cursor: Any, table: TableName, dialect: Dialect) -> None:
+    """Name a missing schema (on SQLite: a database not attached) before a statement fails vaguely."""
+    if table.schema is None or dialect.schemas_sql is None:
+        return
+    cursor.execute(dialect.schemas_sql)
+    if table.schema.lower() not in {row[0].lower() for row in cursor.fetchall()}:
+        raise ValueError(
+            f"Table name {str(table)!r} (argument `table`): {table.schema!r} is not {dialect.schema_kind} "
+            f"on this {dialect.name} connection"
+        )
+
+
+Insert = Callable[[Any, TableName, date, pa.Table, Dialect, str], int]
+
+
+def _inserter(cursor: Any, dialect: Dialect) -> Insert:
+    """COPY where the dialect and the driver both have it; ``executemany`` everywhere else."""
+    if dialect.copy and hasattr(cursor, "copy"):
+        return _copy_psycopg3
+    if dialect.copy and hasattr(cursor, "copy_expert"):
+        return _copy_psycopg2
+    return _executemany
+
+
 def _column_names() -> str:
     return ", ".join(name for name, _ in columns(PORTABLE))
 
 
-def _executemany(cursor: Any, table: str, day: date, chunk: pa.Table, dialect: Dialect, placeholder: str) -> int:
+def _executemany(cursor: Any, table: TableName, day: date, chunk: pa.Table, dialect: Dialect, placeholder: str) -> int:
     data = chunk.to_pydict()
     data["match_generated_at"] = [dialect.to_timestamp(value) for value in data["match_generated_at"]]
     values = [[dialect.to_date(day)] * chunk.num_rows] + [data[field.name] for field in MATCHES_SCHEMA]
@@ -141,11 +249,25 @@ def _executemany(cursor: Any, table: str, day: date, chunk: pa.Table, dialect: D
     return chunk.num_rows
 
 
-def _copy(cursor: Any, table: str, day: date, chunk: pa.Table, dialect: Dialect, placeholder: str) -> int:
-    """PostgreSQL's bulk path: the chunk as CSV through ``COPY ... FROM STDIN`` (empty unquoted = NULL)."""
-    with_date = chunk.add_column(0, PARTITION_KEY, pa.repeat(pa.scalar(day.isoformat()), chunk.num_rows))
+def copy_sql(table: TableName) -> str:
+    return f"COPY {table} ({_column_names()}) FROM STDIN WITH (FORMAT csv)"
+
+
+def as_csv(chunk: pa.Table, day: date) -> bytes:
+    """The rows as COPY's CSV, columns in table order: strings always quoted, so only NULL is empty unquoted."""
+    ordered = chunk.select(MATCHES_SCHEMA.names)
+    with_date = ordered.add_column(0, PARTITION_KEY, pa.repeat(pa.scalar(day.isoformat()), chunk.num_rows))
     buffer = io.BytesIO()
     pacsv.write_csv(with_date, buffer, pacsv.WriteOptions(include_header=False))
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {table} ({_column_names()}) FROM STDIN WITH (FORMAT csv)", buffer)
+    return buffer.getvalue()
+
+
+def _copy_psycopg3(cursor: Any, table: TableName, day: date, chunk: pa.Table, dialect: Dialect, _: str) -> int:
+    with cursor.copy(copy_sql(table)) as copy:
+        copy.write(as_csv(chunk, day))
+    return chunk.num_rows
+
+
+def _copy_psycopg2(cursor: Any, table: TableName, day: date, chunk: pa.Table, dialect: Dialect, _: str) -> int:
+    cursor.copy_expert(copy_sql(table), io.BytesIO(as_csv(chunk, day)))
     return chunk.num_rows

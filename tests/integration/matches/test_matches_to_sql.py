@@ -16,6 +16,7 @@ from airflow_provider_customerprofiles.matches.normalize import stream_get_match
 from airflow_provider_customerprofiles.s3 import S3Settings
 from airflow_provider_customerprofiles.transfers.matches_to_sql import CustomerProfilesMatchesToSqlOperator
 from tests.integration.matches.conftest import register_connection
+from tests.integration.matches.statement_log import drop_statement_log, log_insert_statements
 from tests.unit.matches.pages import GENERATED_AT, make_pages
 
 WEEK_LATER = datetime(2026, 11, 28, 3, 15, tzinfo=timezone.utc)
@@ -170,3 +171,27 @@ def test_a_table_name_is_not_sql(tmp_path, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_MATCHES_DB", sqlite_connection(tmp_path / "w.db"))
     with pytest.raises(ValueError, match="Table name"):
         load(export(str(tmp_path / "ds"), groups=1), "matches; DROP TABLE x")
+
+
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
+def test_postgres_loads_through_copy(database, tmp_path):
+    _, table, connect = database
+    with connect() as conn, conn.cursor() as cursor:
+        log_insert_statements(cursor, table)
+    try:
+        assert load(export(str(tmp_path / "ds"), groups=500), table, batch_size=300)["rows"] == 1000
+
+        assert query(connect, f"SELECT split_part(statement, ' ', 1) FROM {table}_statements") == [("COPY",)] * 4
+        assert query(connect, f"SELECT DISTINCT match_generated_at FROM {table}") == [(GENERATED_AT,)]
+    finally:
+        with connect() as conn, conn.cursor() as cursor:
+            drop_statement_log(cursor, table)
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_sqlite_takes_main_as_the_schema(database, tmp_path):
+    _, table, connect = database
+
+    assert load(export(str(tmp_path / "ds"), groups=10), f"main.{table}")["rows"] == 20
+
+    assert query(connect, f"SELECT COUNT(*) FROM {table}") == [(20,)]
