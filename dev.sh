@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for people and CI:
 #   ./dev.sh demo   set up .venv and run the example pipelines against the local services
-#   ./dev.sh test   set up .venv and run ruff and the whole test suite
+#   ./dev.sh test   set up .venv and run ruff, the docs build (--strict) and the whole test suite
 #   ./dev.sh setup  only set up .venv
 #   ./dev.sh mutate [MODULE...]  mutation scores of the engine modules (minutes; not part of test),
 #                   e.g. ./dev.sh mutate ingest/encoding.py matches/
@@ -66,6 +66,7 @@ case "${1:-}" in
     setup
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check .
+    NO_MKDOCS_2_WARNING=1 "$VENV/bin/mkdocs" build --strict --quiet
     "$VENV/bin/python" -m pytest "${@:2}"
     ;;
   mutate)
