@@ -7,9 +7,9 @@ credentials or a region from the environment, and nothing imports Airflow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import pyarrow.fs as pafs
@@ -25,14 +25,23 @@ class S3Settings:
     """Credentials and endpoint (``endpoint_url`` reaches moto or another S3 server; may be plain http).
 
     ``verify`` is boto's: a bool, or a CA bundle path that pyarrow uses too.
+    The secret key and session token never appear in ``repr()``/``str()`` (so not in a log or a
+    traceback's locals either), and the settings refuse to be pickled or serialized (XCom).
     """
 
     access_key: str | None = None
-    secret_key: str | None = None
-    session_token: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
+    session_token: str | None = field(default=None, repr=False)
     region: str | None = None
     endpoint_url: str | None = None
     verify: bool | str | None = None
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("S3Settings holds credentials: it is not pickled or copied; build it where it is used")
+
+    def serialize(self) -> NoReturn:
+        """Airflow's serializer (XCom) calls this before falling back to the dataclass fields."""
+        raise TypeError("S3Settings holds credentials: it is never serialized")
 
     @cached_property
     def filesystem(self) -> pafs.S3FileSystem:
