@@ -25,6 +25,15 @@ from airflow_provider_customerprofiles.links.customer_profiles import (
     CustomerProfilesDomainLink,
     CustomerProfilesWorkflowLink,
 )
+from airflow_provider_customerprofiles.templating import (
+    AWS_ARGUMENTS,
+    FLAG,
+    MAPPING,
+    Collection,
+    ConvertsTemplatedArguments,
+    Number,
+    OrNone,
+)
 from airflow_provider_customerprofiles.triggers.customer_profiles import (
     CustomerProfilesWorkflowCompleteTrigger,
 )
@@ -33,21 +42,12 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-def as_bool(value: bool | str, name: str) -> bool:
-    """A templated flag: Jinja renders ``{{ params.x }}`` to "True"/"False" unless the DAG renders natively."""
-    if isinstance(value, bool):
-        return value
-    if str(value).strip().lower() in ("true", "false"):
-        return str(value).strip().lower() == "true"
-    raise ValueError(f"{name} must be true or false, not {value!r}")
-
-
 def _present(**settings: Any) -> dict[str, Any]:
     """The settings the user gave (not None), keyed by their API names."""
     return {key: value for key, value in settings.items() if value is not None}
 
 
-class CustomerProfilesCreateDomainOperator(AwsBaseOperator[CustomerProfilesHook]):
+class CustomerProfilesCreateDomainOperator(ConvertsTemplatedArguments, AwsBaseOperator[CustomerProfilesHook]):
     """
     Create a Customer Profiles domain, or bring an existing one to the given settings.
 
@@ -88,6 +88,13 @@ class CustomerProfilesCreateDomainOperator(AwsBaseOperator[CustomerProfilesHook]
         "rule_based_matching": "json",
         "tags": "json",
     }
+    argument_types = {
+        **AWS_ARGUMENTS,
+        "default_expiration_days": Number(int),
+        "matching": MAPPING,
+        "rule_based_matching": MAPPING,
+        "tags": MAPPING,
+    }
     operator_extra_links = (CustomerProfilesDomainLink(),)
 
     def __init__(
@@ -113,7 +120,7 @@ class CustomerProfilesCreateDomainOperator(AwsBaseOperator[CustomerProfilesHook]
 
     def execute(self, context: Context) -> dict[str, Any]:
         settings = _present(
-            DefaultExpirationDays=int(self.default_expiration_days),
+            DefaultExpirationDays=self.default_expiration_days,
             Matching=self.matching,
             RuleBasedMatching=self.rule_based_matching,
             DefaultEncryptionKey=self.default_encryption_key,
@@ -132,7 +139,7 @@ class CustomerProfilesCreateDomainOperator(AwsBaseOperator[CustomerProfilesHook]
         return {"domain_name": self.domain_name, "changed": action != "unchanged", "action": action}
 
 
-class CustomerProfilesPutObjectTypeOperator(AwsBaseOperator[CustomerProfilesHook]):
+class CustomerProfilesPutObjectTypeOperator(ConvertsTemplatedArguments, AwsBaseOperator[CustomerProfilesHook]):
     """
     Create or update a profile object type (its field mappings and keys).
 
@@ -177,6 +184,15 @@ class CustomerProfilesPutObjectTypeOperator(AwsBaseOperator[CustomerProfilesHook
         "keys": "json",
         "object_type_kwargs": "json",
     }
+    argument_types = {
+        **AWS_ARGUMENTS,
+        "fields": MAPPING,
+        "keys": MAPPING,
+        "allow_profile_creation": OrNone(FLAG),
+        "expiration_days": OrNone(Number(int)),
+        "tags": MAPPING,
+        "object_type_kwargs": MAPPING,
+    }
     operator_extra_links = (CustomerProfilesDomainLink(),)
 
     def __init__(
@@ -204,7 +220,7 @@ class CustomerProfilesPutObjectTypeOperator(AwsBaseOperator[CustomerProfilesHook
         self.allow_profile_creation = allow_profile_creation
         self.expiration_days = expiration_days
         self.tags = tags
-        self.object_type_kwargs = object_type_kwargs or {}
+        self.object_type_kwargs = object_type_kwargs
 
     def execute(self, context: Context) -> dict[str, Any]:
         settings = _present(
@@ -213,9 +229,9 @@ class CustomerProfilesPutObjectTypeOperator(AwsBaseOperator[CustomerProfilesHook
             Keys=self.keys,
             TemplateId=self.template_id,
             AllowProfileCreation=self.allow_profile_creation,
-            ExpirationDays=None if self.expiration_days is None else int(self.expiration_days),
+            ExpirationDays=self.expiration_days,
             Tags=self.tags or None,
-            **self.object_type_kwargs,
+            **(self.object_type_kwargs or {}),
         )
         action = self.hook.ensure_profile_object_type(self.domain_name, self.object_type_name, settings)
         self.log.info("Object type %s in domain %s: %s", self.object_type_name, self.domain_name, action)
@@ -234,7 +250,9 @@ class CustomerProfilesPutObjectTypeOperator(AwsBaseOperator[CustomerProfilesHook
         }
 
 
-class CustomerProfilesCreateIntegrationWorkflowOperator(AwsBaseOperator[CustomerProfilesHook]):
+class CustomerProfilesCreateIntegrationWorkflowOperator(
+    ConvertsTemplatedArguments, AwsBaseOperator[CustomerProfilesHook]
+):
     """
     Start an integration workflow (historical AppFlow ingestion) and, by default, wait for it.
 
@@ -266,6 +284,7 @@ class CustomerProfilesCreateIntegrationWorkflowOperator(AwsBaseOperator[Customer
         "domain_name", "integration_config", "object_type_name", "role_arn", "workflow_type", "tags"
     )
     template_fields_renderers: ClassVar[dict] = {"integration_config": "json", "tags": "json"}
+    argument_types = {**AWS_ARGUMENTS, "integration_config": Collection((dict,)), "tags": MAPPING}
     operator_extra_links = (CustomerProfilesWorkflowLink(),)
 
     def __init__(
@@ -350,7 +369,7 @@ class CustomerProfilesCreateIntegrationWorkflowOperator(AwsBaseOperator[Customer
         )
 
 
-class CustomerProfilesMergeMatchesOperator(AwsBaseOperator[CustomerProfilesHook]):
+class CustomerProfilesMergeMatchesOperator(ConvertsTemplatedArguments, AwsBaseOperator[CustomerProfilesHook]):
     """
     Merge the identity-resolution match groups you trust, with guardrails (merges cannot be undone).
 
@@ -407,6 +426,15 @@ class CustomerProfilesMergeMatchesOperator(AwsBaseOperator[CustomerProfilesHook]
         "check_preview",
     )
     template_fields_renderers: ClassVar[dict] = {"consolidation": "json", "conflict_resolution": "json"}
+    argument_types = {
+        **AWS_ARGUMENTS,
+        "min_confidence": Number(float, at_least=0, at_most=1),
+        "dry_run": FLAG,
+        "max_merges": Number(int, at_least=0),
+        "consolidation": MAPPING,
+        "conflict_resolution": MAPPING,
+        "check_preview": FLAG,
+    }
     operator_extra_links = (CustomerProfilesDomainLink(),)
 
     def __init__(
@@ -433,10 +461,6 @@ class CustomerProfilesMergeMatchesOperator(AwsBaseOperator[CustomerProfilesHook]
         self.check_preview = check_preview
 
     def execute(self, context: Context) -> dict[str, Any]:
-        min_confidence, max_merges = float(self.min_confidence), int(self.max_merges)
-        dry_run, check_preview = as_bool(self.dry_run, "dry_run"), as_bool(self.check_preview, "check_preview")
-        if not 0 <= min_confidence <= 1:
-            raise ValueError(f"min_confidence must be between 0 and 1, not {min_confidence}")
         CustomerProfilesDomainLink.persist(
             context=context,
             operator=self,
@@ -444,11 +468,11 @@ class CustomerProfilesMergeMatchesOperator(AwsBaseOperator[CustomerProfilesHook]
             aws_partition=self.hook.conn_partition,
             domain_name=self.domain_name,
         )
-        groups = self.hook.get_match_groups(self.domain_name, min_confidence)
+        groups = self.hook.get_match_groups(self.domain_name, self.min_confidence)
         audit: list[dict[str, Any]] = []
         planned: list[dict[str, Any]] = []
         for group in groups:
-            if len(planned) >= max_merges:
+            if len(planned) >= self.max_merges:
                 break
             existing = self.hook.existing_profile_ids(self.domain_name, group["profile_ids"])
             record = {
@@ -466,39 +490,39 @@ class CustomerProfilesMergeMatchesOperator(AwsBaseOperator[CustomerProfilesHook]
         self.log.info(
             "%d match groups at confidence >= %s: %d planned (%d profiles), %d already merged, %d left for later",
             len(groups),
-            min_confidence,
+            self.min_confidence,
             len(planned),
             profiles_planned,
             skipped,
             len(groups) - len(planned) - skipped,
         )
         preview = self.hook.get_auto_merging_preview(
-            self.domain_name, min_confidence, self.consolidation, self.conflict_resolution
+            self.domain_name, self.min_confidence, self.consolidation, self.conflict_resolution
         )
         self.log.info("Auto-merging preview: %s", preview)
-        if check_preview and preview["NumberOfProfilesWillBeMerged"] > profiles_planned:
+        if self.check_preview and preview["NumberOfProfilesWillBeMerged"] > profiles_planned:
             message = (
                 f"GetAutoMergingPreview says {preview['NumberOfProfilesWillBeMerged']} profiles would be "
                 "merged, "
-                f"more than the {profiles_planned} this run plans to merge (max_merges={max_merges}). "
+                f"more than the {profiles_planned} this run plans to merge (max_merges={self.max_merges}). "
                 "Review the matches, then raise max_merges or set check_preview=False."
             )
-            if not dry_run:
+            if not self.dry_run:
                 raise AirflowException(message)
             self.log.warning("%s (dry run: continuing)", message)
         merged_groups = merged_profiles = 0
         try:
             for record in planned:
-                if not dry_run:
+                if not self.dry_run:
                     self.hook.merge_profiles(self.domain_name, record["main_profile_id"], record["merged_profile_ids"])
-                audit.append({**record, "outcome": "would_merge" if dry_run else "merged"})
+                audit.append({**record, "outcome": "would_merge" if self.dry_run else "merged"})
                 merged_groups += 1
                 merged_profiles += len(record["merged_profile_ids"])
         finally:
             self._write_audit(audit)
         self.log.info(
             "%s %d groups (%d profiles); audit written to %s",
-            "Would merge" if dry_run else "Merged",
+            "Would merge" if self.dry_run else "Merged",
             merged_groups,
             merged_profiles,
             self.audit_uri,
@@ -510,7 +534,7 @@ class CustomerProfilesMergeMatchesOperator(AwsBaseOperator[CustomerProfilesHook]
             "groups_skipped": skipped,
             "groups_deferred": len(groups) - len(planned) - skipped,
             "preview_profiles_to_merge": preview["NumberOfProfilesWillBeMerged"],
-            "dry_run": dry_run,
+            "dry_run": self.dry_run,
             "audit_uri": self.audit_uri,
         }
 

@@ -26,7 +26,13 @@ from airflow_provider_customerprofiles.hooks.customer_profiles import (
     identity_resolution_job_result,
 )
 from airflow_provider_customerprofiles.links.customer_profiles import CustomerProfilesWorkflowLink
-from airflow_provider_customerprofiles.operators.customer_profiles import as_bool
+from airflow_provider_customerprofiles.templating import (
+    AWS_ARGUMENTS,
+    FLAG,
+    ConvertsTemplatedArguments,
+    Moment,
+    OrNone,
+)
 from airflow_provider_customerprofiles.triggers.customer_profiles import (
     CustomerProfilesIdentityResolutionJobCompleteTrigger,
     CustomerProfilesIdentityResolutionJobStartedTrigger,
@@ -41,7 +47,7 @@ if TYPE_CHECKING:
 DEFAULT_LOOKBACK = dt.timedelta(days=7)
 
 
-class CustomerProfilesWorkflowSensor(AwsBaseSensor[CustomerProfilesHook]):
+class CustomerProfilesWorkflowSensor(ConvertsTemplatedArguments, AwsBaseSensor[CustomerProfilesHook]):
     """
     Wait for an integration workflow to be COMPLETE.
 
@@ -63,6 +69,7 @@ class CustomerProfilesWorkflowSensor(AwsBaseSensor[CustomerProfilesHook]):
 
     aws_hook_class = CustomerProfilesHook
     template_fields: Sequence[str] = aws_template_fields("domain_name", "workflow_id")
+    argument_types = AWS_ARGUMENTS
     operator_extra_links = (CustomerProfilesWorkflowLink(),)
     FAILURE_STATES = ("FAILED", "CANCELLED")
 
@@ -122,7 +129,7 @@ class CustomerProfilesWorkflowSensor(AwsBaseSensor[CustomerProfilesHook]):
         return workflow["Status"] == "COMPLETE"
 
 
-class CustomerProfilesIdentityResolutionJobSensor(AwsBaseSensor[CustomerProfilesHook]):
+class CustomerProfilesIdentityResolutionJobSensor(ConvertsTemplatedArguments, AwsBaseSensor[CustomerProfilesHook]):
     """
     Wait for an identity-resolution job to finish, and return where its results are.
 
@@ -165,6 +172,11 @@ class CustomerProfilesIdentityResolutionJobSensor(AwsBaseSensor[CustomerProfiles
     template_fields: Sequence[str] = aws_template_fields(
         "domain_name", "job_id", "started_after", "partial_success_is_success"
     )
+    argument_types = {
+        **AWS_ARGUMENTS,
+        "started_after": OrNone(Moment()),
+        "partial_success_is_success": FLAG,
+    }
 
     def __init__(
         self,
@@ -187,19 +199,14 @@ class CustomerProfilesIdentityResolutionJobSensor(AwsBaseSensor[CustomerProfiles
         self.max_retries = max_retries
 
     @property
-    def accepts_partial_success(self) -> bool:
-        return as_bool(self.partial_success_is_success, "partial_success_is_success")
-
-    @property
     def success_states(self) -> tuple[str, ...]:
-        return ("COMPLETED", "PARTIAL_SUCCESS") if self.accepts_partial_success else ("COMPLETED",)
+        return ("COMPLETED", "PARTIAL_SUCCESS") if self.partial_success_is_success else ("COMPLETED",)
 
     def resolve_started_after(self, context: Context) -> dt.datetime:
         """``started_after`` as an aware datetime, with the documented fallbacks."""
-        value = self.started_after or context.get("data_interval_start") or context.get("logical_date")
-        if value is None:
+        moment = self.started_after or context.get("data_interval_start") or context.get("logical_date")
+        if moment is None:
             return dt.datetime.now(dt.timezone.utc) - DEFAULT_LOOKBACK
-        moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
         return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
     def execute(self, context: Context) -> Any:
@@ -259,7 +266,7 @@ class CustomerProfilesIdentityResolutionJobSensor(AwsBaseSensor[CustomerProfiles
             trigger=CustomerProfilesIdentityResolutionJobCompleteTrigger(
                 domain_name=self.domain_name,
                 job_id=job_id,
-                partial_success_is_success=self.accepts_partial_success,
+                partial_success_is_success=self.partial_success_is_success,
                 **self._trigger_arguments(),
             ),
             method_name="execute_complete",

@@ -11,6 +11,7 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_customerprofiles.matches.results_reader import exporting_location_uri, stream_results
+from airflow_provider_customerprofiles.templating import Collection, OrNone
 from airflow_provider_customerprofiles.transfers.match_dataset import MatchDatasetExportOperator
 
 
@@ -49,6 +50,11 @@ class CustomerProfilesIdentityResolutionResultsToParquetOperator(MatchDatasetExp
         "row_group_rows",
         "botocore_config",
     )
+    # A rendered XCom of the sensor's ``exporting_location`` dict arrives as its repr.
+    argument_types = {
+        **MatchDatasetExportOperator.argument_types,
+        "exporting_location": OrNone(Collection((dict,), text=True)),
+    }
 
     def __init__(self, *, job_id: str, exporting_location: dict[str, Any] | str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -13,6 +13,7 @@ from airflow_provider_customerprofiles.matches.dataset import PartitionResult, w
 from airflow_provider_customerprofiles.matches.location import Location, canonical_uri, resolve
 from airflow_provider_customerprofiles.matches.normalize import MatchStream
 from airflow_provider_customerprofiles.s3 import is_s3
+from airflow_provider_customerprofiles.templating import AWS_ARGUMENTS, FLAG, ConvertsTemplatedArguments, Number
 from airflow_provider_customerprofiles.transfers.s3_connection import s3_settings_from_connection
 
 
@@ -21,11 +22,6 @@ def open_dataset(uri: str, aws_conn_id: str | None, region_name: str | None, ver
     if not is_s3(uri):
         return resolve(uri)
     return resolve(uri, s3_settings_from_connection(aws_conn_id, region_name, verify))
-
-
-def as_bool(value: bool | str) -> bool:
-    """A flag that may arrive as rendered template text ("False" must stay false)."""
-    return value.strip().lower() in ("true", "1", "yes") if isinstance(value, str) else bool(value)
 
 
 def default_outlets(destination: str) -> list[Asset]:
@@ -43,10 +39,11 @@ def emit_dataset_event(context: Any, outlets: Sequence[Any], dataset_uri: str, e
             events[outlet].extra = extra
 
 
-class MatchDatasetExportOperator(AwsBaseOperator[CustomerProfilesHook]):
+class MatchDatasetExportOperator(ConvertsTemplatedArguments, AwsBaseOperator[CustomerProfilesHook]):
     """Base of the operators that write one partition of the match dataset, so both report it the same way."""
 
     aws_hook_class = CustomerProfilesHook
+    argument_types = {**AWS_ARGUMENTS, "overwrite": FLAG, "row_group_rows": Number(int, at_least=1)}
 
     def __init__(
         self,
@@ -68,9 +65,7 @@ class MatchDatasetExportOperator(AwsBaseOperator[CustomerProfilesHook]):
         return open_dataset(uri, self.aws_conn_id, self.region_name, self.verify)
 
     def write(self, stream: MatchStream, dataset: Location) -> PartitionResult:
-        return write_partition(
-            stream, dataset, overwrite=as_bool(self.overwrite), row_group_rows=int(self.row_group_rows)
-        )
+        return write_partition(stream, dataset, overwrite=self.overwrite, row_group_rows=self.row_group_rows)
 
     def publish(self, context: Any, dataset: Location, result: PartitionResult) -> dict[str, Any]:
         """Log what was written, attach it to the dataset's asset event, and return it for XCom."""

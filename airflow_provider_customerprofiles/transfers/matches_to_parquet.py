@@ -9,6 +9,7 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.sdk.exceptions import AirflowSkipException
 
 from airflow_provider_customerprofiles.matches.normalize import stream_get_matches
+from airflow_provider_customerprofiles.templating import Number
 from airflow_provider_customerprofiles.transfers.match_dataset import MatchDatasetExportOperator
 
 
@@ -40,6 +41,7 @@ class CustomerProfilesMatchesToParquetOperator(MatchDatasetExportOperator):
     template_fields: Sequence[str] = aws_template_fields(
         "domain_name", "destination", "overwrite", "page_size", "row_group_rows", "botocore_config"
     )
+    argument_types = {**MatchDatasetExportOperator.argument_types, "page_size": Number(int)}
 
     def __init__(self, *, page_size: int = 100, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -47,7 +49,7 @@ class CustomerProfilesMatchesToParquetOperator(MatchDatasetExportOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         dataset = self.open_dataset(self.destination)
-        pages = self.hook.iterate_pages("get_matches", DomainName=self.domain_name, MaxResults=int(self.page_size))
+        pages = self.hook.iterate_pages("get_matches", DomainName=self.domain_name, MaxResults=self.page_size)
         result = self.write(stream_get_matches(pages), dataset)
         if result.uri is None:
             raise AirflowSkipException(f"Domain {self.domain_name} has no match generation yet")

@@ -9,10 +9,11 @@ from airflow.providers.common.sql.operators.sql import BaseSQLOperator
 
 from airflow_provider_customerprofiles.matches.dataset import partition_date, read_partition
 from airflow_provider_customerprofiles.matches.sql_load import load_partition
+from airflow_provider_customerprofiles.templating import MAPPING, VERIFY, ConvertsTemplatedArguments, Number
 from airflow_provider_customerprofiles.transfers.match_dataset import open_dataset
 
 
-class CustomerProfilesMatchesToSqlOperator(BaseSQLOperator):
+class CustomerProfilesMatchesToSqlOperator(ConvertsTemplatedArguments, BaseSQLOperator):
     """
     Replace one match generation date's rows in a SQL table with a partition of the match dataset.
 
@@ -44,6 +45,11 @@ class CustomerProfilesMatchesToSqlOperator(BaseSQLOperator):
         "region_name",
         "verify",
     )
+    argument_types = {
+        "hook_params": MAPPING,
+        "batch_size": Number(int, at_least=1),
+        "verify": VERIFY,
+    }
 
     def __init__(
         self,
@@ -67,7 +73,7 @@ class CustomerProfilesMatchesToSqlOperator(BaseSQLOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         partition = open_dataset(self.source, self.aws_conn_id, self.region_name, self.verify)
-        marker, batches = read_partition(partition, batch_rows=int(self.batch_size))
+        marker, batches = read_partition(partition, batch_rows=self.batch_size)
         db_hook = self.get_db_hook()
         conn = db_hook.get_conn()
         try:

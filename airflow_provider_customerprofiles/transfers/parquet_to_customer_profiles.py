@@ -25,6 +25,14 @@ from airflow_provider_customerprofiles.ingest.loader import (
 )
 from airflow_provider_customerprofiles.ingest.storage import join_uri
 from airflow_provider_customerprofiles.s3 import S3Settings, is_s3
+from airflow_provider_customerprofiles.templating import (
+    AWS_ARGUMENTS,
+    FLAG,
+    Collection,
+    ConvertsTemplatedArguments,
+    Number,
+    OrNone,
+)
 from airflow_provider_customerprofiles.transfers.s3_connection import s3_settings_from_connection
 
 if TYPE_CHECKING:
@@ -41,7 +49,7 @@ def instance_key(context: Context) -> str:
     return "/".join(_UNSAFE.sub("_", part) for part in parts)
 
 
-class ParquetToCustomerProfilesOperator(AwsBaseOperator[CustomerProfilesHook]):
+class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOperator[CustomerProfilesHook]):
     """
     Load Parquet rows into a Customer Profiles object type with BatchPutProfileObject.
 
@@ -101,6 +109,17 @@ class ParquetToCustomerProfilesOperator(AwsBaseOperator[CustomerProfilesHook]):
         "botocore_config",
     )
     template_fields_renderers: ClassVar[dict] = {"columns": "json", "botocore_config": "json"}
+    argument_types = {
+        **AWS_ARGUMENTS,
+        # A list of sources rendered from a template (an XCom, a param) arrives as its repr.
+        "source": Collection((list,), text=True),
+        "columns": OrNone(Collection((list, dict))),
+        "max_failed_ratio": Number(float, at_least=0, at_most=1),
+        "max_requests_per_second": Number(float, greater_than=0),
+        "max_workers": Number(int, at_least=1),
+        "use_batch_api": FLAG,
+        "keep_nulls": FLAG,
+    }
     ui_color = "#f9c915"
 
     def __init__(
@@ -136,7 +155,7 @@ class ParquetToCustomerProfilesOperator(AwsBaseOperator[CustomerProfilesHook]):
 
     @property
     def _hook_parameters(self) -> dict[str, Any]:
-        config = {**client_config(int(self.max_workers)), **(self.botocore_config or {})}
+        config = {**client_config(self.max_workers), **(self.botocore_config or {})}
         return {**super()._hook_parameters, "config": config}
 
     def _s3_settings(self, *uris: str) -> S3Settings | None:
@@ -156,9 +175,9 @@ class ParquetToCustomerProfilesOperator(AwsBaseOperator[CustomerProfilesHook]):
             dead_letter_uri=dead_letter_uri,
             columns=self.columns,
             dead_letter_format=self.dead_letter_format,
-            max_failed_ratio=float(self.max_failed_ratio),
-            max_requests_per_second=float(self.max_requests_per_second),
-            max_workers=int(self.max_workers),
+            max_failed_ratio=self.max_failed_ratio,
+            max_requests_per_second=self.max_requests_per_second,
+            max_workers=self.max_workers,
             checkpoint_uri=checkpoint_uri,
             use_batch_api=self.use_batch_api,
             keep_nulls=self.keep_nulls,
