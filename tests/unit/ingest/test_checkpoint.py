@@ -7,6 +7,8 @@ import json
 import pytest
 
 from airflow_provider_customerprofiles.ingest.checkpoint import Checkpoint, RangeSet
+from airflow_provider_customerprofiles.s3 import S3Settings
+from tests.conftest import s3_client
 
 
 def test_rangeset_merges_adjacent_and_overlapping_ranges():
@@ -61,5 +63,60 @@ def test_without_uri_nothing_is_written(tmp_path):
 def test_unknown_format_version_is_refused(tmp_path):
     path = tmp_path / "cp.json"
     path.write_text(json.dumps({"version": 99, "files": {}, "totals": {}}))
-    with pytest.raises(ValueError, match="format version"):
+    with pytest.raises(ValueError, match=r"unknown format version 99$"):
         Checkpoint(str(path))
+
+
+def test_an_empty_range_is_always_covered():
+    assert RangeSet().covers(5, 5)
+    assert RangeSet([(0, 3)]).covers(7, 7)
+    assert not RangeSet().covers(5, 6)
+
+
+def test_the_saved_document_lists_files_with_no_ranges_yet(tmp_path):
+    path = tmp_path / "cp.json"
+    checkpoint = Checkpoint(str(path))
+    checkpoint.finished("s3://b/z.parquet", 7)
+    done = checkpoint.finished("s3://b/a.parquet", 100)
+    done.add(10, 20)
+    done.add(0, 5)
+    checkpoint.record("s3://b/a.parquet", done)
+    checkpoint.save()
+    # Keys are sorted, so the same progress always saves the same bytes.
+    assert path.read_text() == (
+        '{"files": {"s3://b/a.parquet": {"done": [[0, 5], [10, 20]], "rows": 100}, '
+        '"s3://b/z.parquet": {"done": [], "rows": 7}}, '
+        '"totals": {"accepted": 0, "rejected": 0}, "version": 1}'
+    )
+
+
+def test_totals_accumulate_across_ranges_and_retries(tmp_path):
+    uri = str(tmp_path / "cp.json")
+    first = Checkpoint(uri)
+    first.add_totals(accepted=10, rejected=1)
+    first.add_totals(accepted=5, rejected=2)
+    assert first.totals == {"accepted": 15, "rejected": 3}
+    first.save()
+
+    retry = Checkpoint(uri)
+    retry.add_totals(accepted=1, rejected=0)
+    assert retry.totals == {"accepted": 16, "rejected": 3}
+
+
+def test_round_trip_through_an_s3_object(moto_s3_server, s3_bucket):
+    settings = S3Settings("testing", "testing", region="us-east-1", endpoint_url=moto_s3_server)
+    uri = f"s3://{s3_bucket}/progress/cp.json"
+    first = Checkpoint(uri, settings)
+    assert first.finished("s3://b/a.parquet", 50).ranges == []
+    done = RangeSet([(0, 30)])
+    first.record("s3://b/a.parquet", done)
+    first.add_totals(accepted=29, rejected=1)
+    first.save()
+
+    stored = s3_client(moto_s3_server).get_object(Bucket=s3_bucket, Key="progress/cp.json")
+    assert stored["ServerSideEncryption"] == "AES256"
+    assert json.loads(stored["Body"].read())["files"] == {"s3://b/a.parquet": {"done": [[0, 30]], "rows": 50}}
+
+    second = Checkpoint(uri, settings)
+    assert second.finished("s3://b/a.parquet", 50).ranges == [(0, 30)]
+    assert second.totals == {"accepted": 29, "rejected": 1}

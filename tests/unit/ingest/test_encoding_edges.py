@@ -1,0 +1,139 @@
+"""Encoder edge cases: zero and null values, chunked input, rows without a key or columns, and the size limit."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pytest
+
+from airflow_provider_customerprofiles.ingest.encoding import (
+    MAX_OBJECT_CHARS,
+    BatchEncoder,
+    EncodedRow,
+    to_json_values,
+)
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [("s", "PT0S"), ("ms", "PT0.000S"), ("us", "PT0.000000S"), ("ns", "PT0.000000000S")],
+)
+def test_a_zero_duration_has_no_sign(unit, expected):
+    assert to_json_values(pa.array([0], pa.duration(unit))) == [expected]
+
+
+def test_the_smallest_negative_duration_keeps_its_sign():
+    assert to_json_values(pa.array([-1, -1000], pa.duration("ns"))) == ["-PT0.000000001S", "-PT0.000001000S"]
+
+
+@pytest.mark.parametrize(
+    ("array", "expected"),
+    [
+        (pa.array([None, 5], pa.duration("s")), [None, "PT5S"]),
+        (pa.array([2.5, None], pa.float16()), [2.5, None]),
+        (pa.array([None, 0.1], pa.float32()), [None, 0.1]),
+        (
+            pa.array([None, (0, -1, 5)], pa.month_day_nano_interval()),
+            [None, {"months": 0, "days": -1, "nanoseconds": 5}],
+        ),
+    ],
+    ids=lambda v: str(v.type) if isinstance(v, pa.Array) else None,
+)
+def test_nulls_of_converted_types_stay_null(array, expected):
+    assert to_json_values(array) == expected
+
+
+def test_a_chunked_column_is_converted_chunk_by_chunk_in_row_order():
+    chunked = pa.chunked_array([pa.array([1, -2], pa.duration("s")), pa.array([], pa.duration("s")), [None, 3]])
+    assert to_json_values(chunked) == ["PT1S", "-PT2S", None, "PT3S"]
+
+
+def test_a_chunked_nested_column_keeps_nulls_when_asked():
+    chunked = pa.chunked_array([[{"a": None}], [{"a": 1}]], pa.struct([("a", pa.int64())]))
+    assert to_json_values(chunked, keep_nulls=True) == [{"a": None}, {"a": 1}]
+    assert to_json_values(chunked) == [{}, {"a": 1}]
+
+
+def test_keep_nulls_reaches_nested_structs_maps_and_lists():
+    nested = pa.array(
+        [{"inner": {"x": None, "y": 1}, "tags": [("k", None), ("n", 2)], "items": [{"z": None}]}, None],
+        pa.struct(
+            [
+                ("inner", pa.struct([("x", pa.int64()), ("y", pa.int64())])),
+                ("tags", pa.map_(pa.string(), pa.int64())),
+                ("items", pa.list_(pa.struct([("z", pa.string())]))),
+            ]
+        ),
+    )
+    assert to_json_values(nested, keep_nulls=True) == [
+        {"inner": {"x": None, "y": 1}, "tags": {"k": None, "n": 2}, "items": [{"z": None}]},
+        None,
+    ]
+    assert to_json_values(nested) == [{"inner": {"y": 1}, "tags": {"n": 2}, "items": [{}]}, None]
+
+
+def test_keep_nulls_writes_nested_nulls_into_the_object():
+    batch = pa.record_batch(
+        {
+            "id": ["a"],
+            "address": pa.array([{"city": None, "zip": "1"}]),
+            "attributes": pa.array([[("tier", None)]], pa.map_(pa.string(), pa.string())),
+        }
+    )
+    row = BatchEncoder(None, ["id"], keep_nulls=True).encode(batch)[0]
+    assert row == EncodedRow('{"id":"a","address":{"city":null,"zip":"1"},"attributes":{"tier":null}}', "a")
+
+
+def test_without_a_key_path_rows_have_no_key_and_are_not_rejected():
+    batch = pa.record_batch({"id": [None, "b"], "v": [1, 2]})
+    for key_path in (None, []):
+        rows = BatchEncoder(None, key_path).encode(batch)
+        assert rows == [EncodedRow('{"v":1}', None), EncodedRow('{"id":"b","v":2}', None)]
+
+
+def test_a_batch_with_no_selected_columns_gives_one_empty_object_per_row():
+    batch = pa.record_batch({"unmapped": [1, 2, 3]})
+    assert BatchEncoder({"other": "Other"}, None).encode(batch) == [EncodedRow("{}", None)] * 3
+    keyed = BatchEncoder({"other": "Other"}, ["Other"]).encode(batch)
+    assert keyed == [EncodedRow("{}", None, "unique key field 'Other' is missing or empty")] * 3
+
+
+def test_a_key_path_through_a_non_object_is_missing():
+    batch = pa.record_batch({"ids": ["plain"]})
+    row = BatchEncoder(None, ["ids", "order"]).encode(batch)[0]
+    assert row == EncodedRow('{"ids":"plain"}', None, "unique key field 'ids.order' is missing or empty")
+
+
+def test_a_non_finite_row_keeps_its_fields_and_key_for_the_dead_letter():
+    batch = pa.record_batch({"id": [7], "score": [float("-inf")], "name": ["n"]})
+    row = BatchEncoder(None, ["id"]).encode(batch)[0]
+    assert row == EncodedRow('{"id":7,"score":-Infinity,"name":"n"}', "7", "field 'score' holds NaN or Infinity")
+
+
+def test_a_non_finite_value_is_reported_before_a_missing_key():
+    batch = pa.record_batch({"id": [None], "score": [float("nan")]})
+    row = BatchEncoder(None, ["id"]).encode(batch)[0]
+    assert row == EncodedRow('{"score":NaN}', None, "field 'score' holds NaN or Infinity")
+
+
+def blob_row(chars: int) -> pa.RecordBatch:
+    """A one-row batch whose encoded object is exactly ``chars`` characters long."""
+    envelope = len('{"id":"a","blob":""}')
+    return pa.record_batch({"id": ["a"], "blob": ["é" * (chars - envelope)]})
+
+
+@pytest.mark.parametrize("chars", [MAX_OBJECT_CHARS - 1, MAX_OBJECT_CHARS])
+def test_objects_up_to_the_limit_are_accepted(chars):
+    row = BatchEncoder(None, ["id"]).encode(blob_row(chars))[0]
+    assert len(row.obj) == chars
+    assert row.rejection is None
+    assert row.key == "a"
+
+
+def test_one_character_over_the_limit_is_rejected_with_the_whole_object():
+    row = BatchEncoder(None, ["id"]).encode(blob_row(MAX_OBJECT_CHARS + 1))[0]
+    assert MAX_OBJECT_CHARS == 256_000
+    assert row.rejection == "encoded object has 256001 characters (limit 256000)"
+    assert row.key == "a"
+    assert json.loads(row.obj) == {"id": "a", "blob": "é" * (MAX_OBJECT_CHARS + 1 - 20)}
