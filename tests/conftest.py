@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 # Airflow reads its configuration at import time: point it at a private home first.
 _AIRFLOW_HOME = Path(os.environ.get("CP_TEST_AIRFLOW_HOME") or tempfile.mkdtemp(prefix="cp-airflow-home-"))
@@ -89,3 +90,25 @@ def postgres_dsn() -> str:
             pytrace=False,
         )
     return f"postgresql://postgres@{POSTGRES_HOST}:{POSTGRES_PORT}/test"
+
+
+# Hypothesis: "default" keeps ./dev.sh test bounded and repeatable (derandomize: the same examples every run,
+# print_blob: a failure prints the @reproduce_failure line); "thorough" (--hypothesis-profile=thorough) searches far
+# more, with fresh randomness each run. Tests that cost more per example scale their count from the loaded profile.
+settings.register_profile(
+    "default",
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "thorough",
+    max_examples=1000,
+    derandomize=False,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("default")
