@@ -241,23 +241,21 @@ class BatchEncoder:
         self.keep_nulls = keep_nulls
 
     def encode(self, batch: pa.RecordBatch) -> list[EncodedRow]:
-        names = [
-            self.renames[n] if self.renames is not None else n
-            for n in batch.schema.names
-            if self.renames is None or n in self.renames
-        ]
-        columns = [
-            to_json_values(batch.column(i), self.keep_nulls)
-            for i, n in enumerate(batch.schema.names)
-            if self.renames is None or n in self.renames
-        ]
+        selected = [(i, n) for i, n in enumerate(batch.schema.names) if self.renames is None or n in self.renames]
+        names = [self.renames[n] if self.renames is not None else n for _, n in selected]
+        invalid: dict[int, list[str]] = {}
+        columns = [_valid_json_values(batch.column(i), n, invalid, self.keep_nulls) for i, n in selected]
         keep_nulls = self.keep_nulls
         out: list[EncodedRow] = []
-        for row_values in zip(*columns, strict=True) if columns else [() for _ in range(batch.num_rows)]:
+        rows = zip(*columns, strict=True) if columns else [() for _ in range(batch.num_rows)]
+        for i, row_values in enumerate(rows):
             row = dict(zip(names, row_values, strict=True))
             if not keep_nulls:
                 row = {k: v for k, v in row.items() if v is not None}
-            out.append(self._encode_row(row))
+            if i in invalid:
+                out.append(_invalid_row(row, invalid[i]))
+            else:
+                out.append(self._encode_row(row))
         return out
 
     def _encode_row(self, row: dict[str, Any]) -> EncodedRow:
@@ -275,6 +273,33 @@ class BatchEncoder:
         if len(obj) > MAX_OBJECT_CHARS:
             return EncodedRow(obj, key, f"encoded object has {len(obj)} characters (limit {MAX_OBJECT_CHARS})")
         return EncodedRow(obj, key)
+
+
+def _invalid_row(row: dict[str, Any], columns: list[str]) -> EncodedRow:
+    """A row refused for invalid bytes: its other fields, and no unique key (never computed from bad bytes)."""
+    names = ", ".join(repr(column) for column in columns)
+    return EncodedRow(_dumps_lenient(row), None, f"text that is not valid UTF-8 in column(s) {names}")
+
+
+def _valid_json_values(arr: pa.Array, column: str, invalid: dict[int, list[str]], keep_nulls: bool) -> list[Any]:
+    """
+    ``to_json_values``, with ``None`` for the rows whose text is not valid UTF-8, which are added to ``invalid``.
+
+    Parquet readers do not check that string data is UTF-8: it fails only when Python decodes it.
+    The column is converted whole, as usual; only a column that fails is converted again row by row.
+    """
+    try:
+        return to_json_values(arr, keep_nulls)
+    except UnicodeDecodeError:
+        pass
+    values: list[Any] = []
+    for i in range(len(arr)):
+        try:
+            values.extend(to_json_values(arr.take([i]), keep_nulls))
+        except UnicodeDecodeError:
+            invalid.setdefault(i, []).append(column)
+            values.append(None)
+    return values
 
 
 def _not_finite(value: Any) -> bool:

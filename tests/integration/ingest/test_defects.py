@@ -10,7 +10,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from airflow_provider_customerprofiles.ingest.loader import LoadOptions, load
-from tests.integration.ingest.support import DOMAIN, OBJECT_TYPE, account_of, all_accounts, stored_objects
+from tests.integration.ingest.support import (
+    DOMAIN,
+    OBJECT_TYPE,
+    account_of,
+    all_accounts,
+    by_rid,
+    read_dead_letters,
+    stored_objects,
+)
 
 EMAIL_TYPE = "ByEmail"
 
@@ -93,3 +101,33 @@ def test_last_row_wins_for_email_keys_the_service_lower_cases(emulator, tmp_path
     assert result.rows_read == result.objects_written == 2 * keys
     stored = {obj["email"].lower(): obj["seq"] for obj in stored_of_type(endpoint, EMAIL_TYPE)}
     assert stored == {f"a{i}@x.com": 2 * i + 1 for i in range(keys)}
+
+
+def test_invalid_utf8_is_dead_lettered_naming_the_column_and_the_load_goes_on(emulator, tmp_path):
+    endpoint, client = emulator()
+    rows, bad_row = 3000, 2000
+    names = [b"secret\xff" if i == bad_row else f"name {i}".encode() for i in range(rows)]
+    source = tmp_path / "not-utf8.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "rid": [f"r{i:06d}" for i in range(rows)],
+                "acct": [account_of(i) for i in range(rows)],
+                "name": pa.array(names, pa.binary()).view(pa.string()),
+            }
+        ),
+        source,
+        row_group_size=1000,
+    )
+
+    result = load(client, str(source), options(tmp_path, batch_rows=500))
+
+    assert (result.rows_read, result.objects_written, result.dead_lettered) == (rows, rows - 1, 1)
+    [dead] = read_dead_letters(tmp_path / "dead")
+    assert (dead["source_file"], dead["row_index"], dead["error_code"]) == (str(source), bad_row, "REJECTED")
+    assert dead["error_message"] == "text that is not valid UTF-8 in column(s) 'name'"
+    assert "secret" not in json.dumps(dead)
+    stored = by_rid(stored_objects(endpoint, all_accounts()))
+    assert set(stored) == {f"r{i:06d}" for i in range(rows)} - {f"r{bad_row:06d}"}
+    checkpoint = json.loads((tmp_path / "checkpoint.json").read_text())
+    assert checkpoint["files"][str(source)]["done"] == [[0, rows]]
