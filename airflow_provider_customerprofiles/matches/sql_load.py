@@ -143,19 +143,20 @@ def index_name(table: TableName) -> str:
 
 
 def check_identifiers(table: TableName, dialect: Dialect) -> None:
-    """Refuse a schema, table or index name that ``dialect`` would truncate into some other object's name."""
+    """Refuse a schema, table or index name that ``dialect`` would truncate into some other object's name.
+
+    Only PostgreSQL has a limit here, and it always gets the index.
+    """
     limit = dialect.max_identifier_bytes
     if limit is None:
         return
-    names = {"schema": table.schema, "table name": table.name}
-    if dialect.index_sql:
-        names["index name"] = index_name(table)
+    names = {"schema": table.schema, "table name": table.name, "index name": index_name(table)}
     for what, identifier in names.items():
-        size = len(identifier.encode()) if identifier else 0
-        if size > limit:
+        if identifier is not None and len(identifier.encode()) > limit:
             raise ValueError(
-                f"Table name {str(table)!r} (argument `table`): its {what} {identifier!r} is {size} bytes; "
-                f"{dialect.name} cuts names to {limit} bytes, and the cut name could be another table's"
+                f"Table name {str(table)!r} (argument `table`): its {what} {identifier!r} is "
+                f"{len(identifier.encode())} bytes; {dialect.name} cuts names to {limit} bytes, "
+                "and the cut name could be another table's"
             )
 
 

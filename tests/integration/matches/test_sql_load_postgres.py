@@ -20,14 +20,6 @@ DRIVERS = {"psycopg": psycopg.connect, "psycopg2": psycopg2.connect}
 COLUMNS = ", ".join(["match_generation_date", *MATCHES_SCHEMA.names])
 
 
-@pytest.fixture(params=list(DRIVERS))
-def conn(request, postgres_dsn):
-    """A connection through psycopg 3 (what the Airflow hook hands out) or psycopg2."""
-    connection = DRIVERS[request.param](postgres_dsn)
-    yield connection
-    connection.close()
-
-
 @pytest.fixture
 def schema(postgres_dsn):
     """A schema of the test's own, dropped with everything in it afterwards."""
@@ -36,6 +28,18 @@ def schema(postgres_dsn):
         admin.execute(f"CREATE SCHEMA {name}")
         yield name
         admin.execute(f"DROP SCHEMA {name} CASCADE")
+
+
+@pytest.fixture(params=list(DRIVERS))
+def conn(request, postgres_dsn, schema):
+    """A connection through psycopg 3 (what the Airflow hook hands out) or psycopg2.
+
+    It depends on ``schema`` so it is closed first: a failed test's open transaction must not
+    make the schema's DROP wait for ever.
+    """
+    connection = DRIVERS[request.param](postgres_dsn)
+    yield connection
+    connection.close()
 
 
 def load(conn, table, rows, day=DAY, dialect="postgresql", batch_rows=10):
