@@ -3,7 +3,8 @@ Historical ingestion through an integration workflow (AppFlow: Salesforce accoun
 
 1. ``create_domain`` / ``put_object_type``: idempotent set-up (no write when nothing changed).
 2. ``run_workflow``: CreateIntegrationWorkflow, then waits in the triggerer (``deferrable=True``)
-   until the workflow is COMPLETE; the task log shows steps done / total and records processed,
+   until the workflow is COMPLETE, checking every ``waiter_delay`` (10 s, so the task ends within
+   10 s of the workflow); the task log shows steps done / total and records processed,
    and a FAILED or CANCELLED workflow fails the task with the service's ErrorDescription.
    Its return value (XCom) is the workflow id; the task has a console link to the workflow.
 
@@ -68,17 +69,28 @@ INTEGRATION_CONFIG = {
 with DAG(
     dag_id="example_integration_workflow",
     description="Ingest Salesforce account history into Customer Profiles through an integration workflow",
+    doc_md=__doc__,
     schedule=None,
     start_date=dt.datetime(2024, 1, 1),
     catchup=False,
     tags=["customer-profiles", "example"],
     params={
-        "aws_conn_id": Param("aws_default", type="string"),
-        "domain_name": Param("retail", type="string"),
-        "role_arn": Param("arn:aws:iam::123456789012:role/customer-profiles-appflow", type="string"),
-        "kms_arn": Param("arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555", type="string"),
-        "connector_profile_name": Param("salesforce-prod", type="string"),
-        "salesforce_object": Param("Account", type="string"),
+        "aws_conn_id": Param("aws_default", type="string", description="Airflow aws connection for Customer Profiles"),
+        "domain_name": Param("retail", type="string", description="Customer Profiles domain, created when missing"),
+        "role_arn": Param(
+            "arn:aws:iam::123456789012:role/customer-profiles-appflow",
+            type="string",
+            description="IAM role Customer Profiles assumes to create and run the AppFlow flow",
+        ),
+        "kms_arn": Param(
+            "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+            type="string",
+            description="KMS key that encrypts the flow's data",
+        ),
+        "connector_profile_name": Param(
+            "salesforce-prod", type="string", description="AppFlow connector profile of your Salesforce org"
+        ),
+        "salesforce_object": Param("Account", type="string", description="Salesforce object to ingest"),
     },
 ) as dag:
     create_domain = CustomerProfilesCreateDomainOperator(
@@ -105,8 +117,8 @@ with DAG(
         role_arn="{{ params.role_arn }}",
         tags={"pipeline": "example_integration_workflow"},
         deferrable=True,
-        waiter_delay=60,
-        waiter_max_attempts=24 * 60,
+        waiter_delay=10,  # one GetWorkflow call per check: cheap, and the task ends soon after the workflow
+        waiter_max_attempts=24 * 60 * 6,  # a day
         aws_conn_id=AWS_CONN_ID,
     )
     create_domain >> put_object_type >> run_workflow

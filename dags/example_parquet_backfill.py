@@ -63,15 +63,20 @@ COLUMNS = {
 with DAG(
     dag_id="example_parquet_backfill",
     description="Backfill Customer Profiles Order objects from Parquet at the account's API quota",
+    doc_md=__doc__,
     schedule=None,
     start_date=dt.datetime(2024, 1, 1),
     catchup=False,
     tags=["customer-profiles", "example"],
     params={
-        "aws_conn_id": Param("aws_default", type="string"),
-        "sample_dir": Param("/tmp/customer_profiles_backfill", type="string"),  # noqa: S108
-        "sample_files": Param(3, type="integer", minimum=1),
-        "sample_rows": Param(200, type="integer", minimum=1),
+        "aws_conn_id": Param("aws_default", type="string", description="Airflow aws connection for Customer Profiles"),
+        "sample_dir": Param(
+            "/tmp/customer_profiles_backfill",  # noqa: S108
+            type="string",
+            description="Directory for the sample Parquet files, checkpoints and dead letters",
+        ),
+        "sample_files": Param(3, type="integer", minimum=1, description="Sample files, one mapped load each"),
+        "sample_rows": Param(200, type="integer", minimum=1, description="Orders per sample file"),
     },
 ) as dag:
     create_domain = CustomerProfilesCreateDomainOperator(
@@ -137,6 +142,7 @@ with DAG(
         max_failed_ratio=0.01,
         aws_conn_id=AWS_CONN_ID,
         max_active_tis_per_dag=1,  # the API quota is per account: one load at a time uses all of it
+        map_index_template="{{ task.source }}",  # each mapped instance is shown by its file
     ).expand(source=generate_sample_orders())
 
     @task

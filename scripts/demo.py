@@ -3,7 +3,7 @@ The main job: run the example pipelines end to end on this machine, with no AWS 
 
 Starts the local Customer Profiles service (with the AWS quotas on) and moto's S3
 server on loopback, points Airflow's ``aws_default`` connection at them and
-``matches_warehouse`` at SQLite, then runs every example DAG in ``dags/`` with
+``customer_profiles_warehouse`` at SQLite, then runs every example DAG in ``dags/`` with
 ``dag.test()``: the Parquet backfill, an integration workflow, identity resolution
 with a dry-run merge, and the nightly match export into the warehouse.
 Run it with ``./dev.sh demo``.
@@ -75,7 +75,7 @@ def point_connections(profiles_url: str, s3_url: str, warehouse: Path) -> None:
             },
         }
     )
-    os.environ["AIRFLOW_CONN_MATCHES_WAREHOUSE"] = json.dumps({"conn_type": "sqlite", "host": str(warehouse)})
+    os.environ["AIRFLOW_CONN_CUSTOMER_PROFILES_WAREHOUSE"] = json.dumps({"conn_type": "sqlite", "host": str(warehouse)})
 
 
 def prepare_identity_resolution(profiles_url: str, s3_url: str, bucket: str) -> None:
@@ -184,7 +184,7 @@ def run_examples(profiles_url: str, s3_url: str, work: Path) -> None:
     try:
         ir = run_example(
             "example_identity_resolution.py",
-            {"domain_name": IR_DOMAIN, "min_confidence": 0.5, "audit_dir": str(work / "merge-audit")},
+            {"domain_name": IR_DOMAIN, "bucket": bucket, "min_confidence": 0.5},
             fast={"wait_for_identity_resolution": {"poke_interval": 1}},
         )
     finally:
@@ -196,8 +196,7 @@ def run_examples(profiles_url: str, s3_url: str, work: Path) -> None:
         {
             "domain_name": IR_DOMAIN,
             "job_id": ir["wait_for_identity_resolution"]["job_id"],
-            "matches_uri": str(work / "matches"),
-            "results_uri": f"s3://{bucket}/identity-resolution-results",
+            "bucket": bucket,
             "table": "customer_profile_matches",
         },
         fast={"wait_for_identity_resolution": {"poke_interval": 1}},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from airflow_provider_customerprofiles.testing import load_dag
+from airflow_provider_customerprofiles.testing import load_dag, run_dag
 
 DAGS = Path(__file__).parents[3] / "dags"
 FILES, ROWS = 3, 40
@@ -17,16 +17,20 @@ def test_example_dag_maps_the_load_over_files_against_the_local_service(
     endpoint = customer_profiles_emulator_factory(conn_id="cp_example_backfill")
     dag = load_dag(DAGS / "example_parquet_backfill.py", "example_parquet_backfill")
 
-    run = dag.test(
+    tis = run_dag(
+        dag,
         run_conf={
             "aws_conn_id": "cp_example_backfill",
             "sample_dir": str(tmp_path),
             "sample_files": FILES,
             "sample_rows": ROWS,
-        }
+        },
     )
 
-    assert run.state == "success"
+    assert {ti.state for ti in tis.values()} == {"success"}
+    # the UI shows each mapped load by its file, not as 0/1/2
+    files = [tis[f"backfill_orders[{n}]"].rendered_map_index for n in range(FILES)]
+    assert files == [str(tmp_path / "orders" / f"orders-{2020 + n}.parquet") for n in range(FILES)]
     checkpoints = sorted((tmp_path / "checkpoints").rglob("*.json"))
     assert [p.name for p in checkpoints] == [f"map_index={n}.json" for n in range(FILES)]
     for checkpoint in checkpoints:
