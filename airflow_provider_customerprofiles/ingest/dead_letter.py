@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from airflow_provider_customerprofiles.ingest.storage import join_uri, write_bytes
+from airflow_provider_customerprofiles.ingest.storage import check_writable, join_uri, write_bytes
 from airflow_provider_customerprofiles.s3 import S3Settings
 
 FORMATS = ("jsonl", "parquet")
@@ -73,6 +73,10 @@ class DeadLetterWriter:
         self._s3 = s3
         self._lock = threading.Lock()
         self._pending: dict[str, list[DeadLetter]] = defaultdict(list)
+
+    def check_writable(self) -> None:
+        """Write and remove a marker where the parts go, so a bad location fails before any put."""
+        check_writable(self.uri, self._s3)
 
     def add(self, group: str, records: Iterable[DeadLetter]) -> None:
         with self._lock:

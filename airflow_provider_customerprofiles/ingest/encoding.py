@@ -268,8 +268,11 @@ class BatchEncoder:
         except ValueError:
             bad = next(name for name, value in row.items() if _not_finite(value))
             return EncodedRow(_dumps_lenient(row), key, f"field {bad!r} holds NaN or Infinity")
-        if key is None and self.key_path is not None:
-            return EncodedRow(obj, None, f"unique key field {'.'.join(self.key_path)!r} is missing or empty")
+        if self.key_path is not None:
+            if key is None:
+                return EncodedRow(obj, None, f"unique key field {'.'.join(self.key_path)!r} is missing or empty")
+            if not key.strip():  # the service ignores a blank key value: the object would have no unique key
+                return EncodedRow(obj, None, f"unique key field {'.'.join(self.key_path)!r} holds only whitespace")
         if len(obj) > MAX_OBJECT_CHARS:
             return EncodedRow(obj, key, f"encoded object has {len(obj)} characters (limit {MAX_OBJECT_CHARS})")
         return EncodedRow(obj, key)

@@ -47,7 +47,7 @@ from airflow_provider_customerprofiles.ingest.source import (
     iter_row_group_batches,
     resolve_sources,
 )
-from airflow_provider_customerprofiles.s3 import S3Settings
+from airflow_provider_customerprofiles.s3 import S3Settings, is_s3
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +205,18 @@ class _Run:
         self.rows_skipped = 0
         self.last_commit = time.monotonic()
 
+    def check_outputs(self) -> None:
+        """Fail before the first put when dead letters or the checkpoint cannot be written: otherwise
+        that surfaces only after the writes (or, for dead letters, never in a load without bad rows)."""
+        checks = [("dead-letter", self.options.dead_letter_uri, self.dead_letters.check_writable)]
+        if self.options.checkpoint_uri:
+            checks.append(("checkpoint", self.options.checkpoint_uri, self.checkpoint.save))
+        for what, uri, check in checks:
+            try:
+                check()
+            except Exception as exc:
+                raise PreflightError(f"The {what} location {uri} is not writable: {type(exc).__name__}: {exc}") from exc
+
     # -- callbacks from the workers
     def _accepted(self, items: Sequence[_Item]) -> None:
         for item in items:
@@ -358,15 +370,28 @@ def preflight(client: Any, files: list[SourceFile], options: LoadOptions) -> Obj
     return keys
 
 
+def check_s3_settings(uris: Sequence[str], s3: S3Settings | None) -> None:
+    """Say which ``s3://`` location lacks S3 credentials, before anything tries to reach it."""
+    for uri in uris:
+        if is_s3(uri) and (s3 is None or not (s3.access_key and s3.secret_key)):
+            raise PreflightError(
+                f"{uri} is on S3, but no S3 credentials were given (pass S3Settings; the operator takes "
+                "them from its aws_conn_id connection, which gives none)"
+            )
+
+
 def load(client: Any, source: str | Sequence[str], options: LoadOptions, s3: S3Settings | None = None) -> LoadResult:
     """
     Load every row of ``source`` into ``options.object_type_name``; returns counts.
 
     ``client`` is a boto3 ``customer-profiles`` client whose own retries are off
     (see :func:`client_config`). Raises PreflightError or SourceError before any
-    write when the target or input is wrong, and FailedRatioExceeded after the load
-    when too many rows were dead-lettered.
+    write when the target, the input or an output location is wrong, and
+    FailedRatioExceeded after the load when too many rows were dead-lettered.
     """
+    sources = [source] if isinstance(source, str) else list(source)
+    outputs = [uri for uri in (options.dead_letter_uri, options.checkpoint_uri) if uri]
+    check_s3_settings([*sources, *outputs], s3)
     files = resolve_sources(source, s3)
     keys = preflight(client, files, options)
     if keys.unique_key is None:
@@ -374,7 +399,9 @@ def load(client: Any, source: str | Sequence[str], options: LoadOptions, s3: S3S
             "Object type %s has no UNIQUE key: rows are sent in any order and retries may duplicate",
             options.object_type_name,
         )
-    result = _Run(client, files, options, keys, s3).run()
+    run = _Run(client, files, options, keys, s3)
+    run.check_outputs()
+    result = run.run()
     if result.rows_done_total and result.dead_lettered_total / result.rows_done_total > options.max_failed_ratio:
         raise FailedRatioExceeded(
             f"{result.dead_lettered_total} of {result.rows_done_total} rows were dead-lettered "

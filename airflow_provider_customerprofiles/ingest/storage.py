@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -60,6 +61,24 @@ def write_bytes(uri: str, data: bytes, s3: S3Settings | None) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def delete(uri: str, s3: S3Settings | None) -> None:
+    """Remove an object; nothing happens when it does not exist."""
+    if is_s3(uri):
+        if s3 is None:
+            raise ValueError(f"{uri} is on S3 but no S3 settings were given")
+        bucket, key = split_s3(uri)
+        s3.client.delete_object(Bucket=bucket, Key=key)
+        return
+    Path(uri).unlink(missing_ok=True)
+
+
+def check_writable(directory_uri: str, s3: S3Settings | None) -> None:
+    """Write and remove a marker object under ``directory_uri``; raises what the write raises."""
+    marker = join_uri(directory_uri, f".write-check-{uuid.uuid4().hex}")
+    write_bytes(marker, b"", s3)
+    delete(marker, s3)
 
 
 def read_bytes(uri: str, s3: S3Settings | None) -> bytes | None:

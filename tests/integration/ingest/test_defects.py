@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
-from airflow_provider_customerprofiles.ingest.loader import LoadOptions, load
+from airflow_provider_customerprofiles.ingest.loader import LoadOptions, PreflightError, load
+from airflow_provider_customerprofiles.transfers.parquet_to_customer_profiles import (
+    ParquetToCustomerProfilesOperator,
+)
 from tests.integration.ingest.support import (
     DOMAIN,
     OBJECT_TYPE,
     account_of,
     all_accounts,
     by_rid,
+    create_target,
+    put_requests,
     read_dead_letters,
     stored_objects,
+    write_rows,
 )
 
 EMAIL_TYPE = "ByEmail"
@@ -131,3 +140,83 @@ def test_invalid_utf8_is_dead_lettered_naming_the_column_and_the_load_goes_on(em
     assert set(stored) == {f"r{i:06d}" for i in range(rows)} - {f"r{bad_row:06d}"}
     checkpoint = json.loads((tmp_path / "checkpoint.json").read_text())
     assert checkpoint["files"][str(source)]["done"] == [[0, rows]]
+
+
+def test_unwritable_dead_letter_location_fails_before_any_put(emulator, tmp_path):
+    endpoint, client = emulator()
+    source = write_rows(tmp_path / "rows.parquet", 50)
+    (tmp_path / "a-file").write_text("not a directory")
+    dead_letter_uri = str(tmp_path / "a-file" / "dead")
+
+    with pytest.raises(
+        PreflightError, match=rf"^The dead-letter location {re.escape(dead_letter_uri)} is not writable"
+    ):
+        load(client, str(source), options(tmp_path, dead_letter_uri=dead_letter_uri))
+
+    assert put_requests(endpoint) == 0
+
+
+def test_unwritable_checkpoint_location_fails_before_any_put(emulator, tmp_path):
+    endpoint, client = emulator()
+    source = write_rows(tmp_path / "rows.parquet", 50)
+    (tmp_path / "a-file").write_text("not a directory")
+    checkpoint_uri = str(tmp_path / "a-file" / "checkpoint.json")
+
+    expected = rf"^The checkpoint location {re.escape(checkpoint_uri)} is not writable"
+    with pytest.raises(PreflightError, match=expected):
+        load(client, str(source), options(tmp_path, checkpoint_uri=checkpoint_uri))
+
+    assert put_requests(endpoint) == 0
+
+
+def test_the_dead_letter_check_leaves_nothing_behind(emulator, tmp_path):
+    _, client = emulator()
+    source = write_rows(tmp_path / "rows.parquet", 20)
+
+    load(client, str(source), options(tmp_path))
+
+    assert list((tmp_path / "dead").iterdir()) == []
+
+
+def test_s3_source_without_credentials_names_the_uri_through_the_operator(
+    customer_profiles_emulator_factory, monkeypatch, tmp_path
+):
+    endpoint = customer_profiles_emulator_factory(conn_id="cp_no_s3_credentials")
+    create_target(endpoint.client())
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CP_NO_CREDENTIALS",
+        json.dumps({"conn_type": "aws", "extra": {"region_name": "us-east-1", "endpoint_url": endpoint.url}}),
+    )
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    operator = ParquetToCustomerProfilesOperator(
+        task_id="load",
+        source="s3://bucket/in/",
+        domain_name=DOMAIN,
+        object_type_name=OBJECT_TYPE,
+        dead_letter_uri=str(tmp_path / "dead"),
+        checkpoint_uri=str(tmp_path / "checkpoints"),
+        aws_conn_id="cp_no_credentials",
+    )
+    context = {"ti": SimpleNamespace(dag_id="d", task_id="load", map_index=-1), "run_id": "manual"}
+
+    with pytest.raises(PreflightError, match=r"^s3://bucket/in/ is on S3, but no S3 credentials were given"):
+        operator.execute(context)
+
+    assert put_requests(endpoint) == 0
+
+
+def test_a_unique_key_of_only_whitespace_is_dead_lettered(emulator, tmp_path):
+    endpoint, client = emulator()
+    source = write_rows(tmp_path / "rows.parquet", 10)
+    table = pq.read_table(source)
+    rids = [" \t " if i == 3 else rid for i, rid in enumerate(table["rid"].to_pylist())]
+    pq.write_table(table.set_column(0, "rid", pa.array(rids)), source)
+
+    result = load(client, str(source), options(tmp_path))
+
+    assert (result.rows_read, result.objects_written, result.dead_lettered) == (10, 9, 1)
+    [dead] = read_dead_letters(tmp_path / "dead")
+    assert (dead["row_index"], dead["error_code"]) == (3, "REJECTED")
+    assert dead["error_message"] == "unique key field 'rid' holds only whitespace"
+    assert len(by_rid(stored_objects(endpoint, all_accounts()))) == 9
