@@ -220,7 +220,9 @@ def test_postgres_names_it_would_truncate_are_refused(table, what, size):
         check_identifiers(TableName.parse(table), POSTGRES)
 
     assert str(refused.value).startswith(f"Table name {table!r} (argument `table`): its {what}")
-    assert f" is {size} bytes; PostgreSQL cuts names to 63 bytes" in str(refused.value)
+    assert str(refused.value).endswith(
+        f" is {size} bytes; PostgreSQL cuts names to 63 bytes, and the cut name could be another table's"
+    )
 
 
 @pytest.mark.parametrize("dialect", [DIALECTS["sqlite"], PORTABLE])
