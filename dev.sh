@@ -33,6 +33,21 @@ setup() {
   touch "$stamp"
 }
 
+# A compose CLI for tests/unit/test_docker_compose.py, which validates docker-compose.yaml with it:
+# the docker compose plugin, or else Debian's docker-compose package (installed when apt can).
+ensure_compose() {
+  if docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null; then
+    return
+  fi
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "Installing Debian's docker-compose to validate docker-compose.yaml..."
+    apt-get install -y -qq docker-compose >/dev/null \
+      || { apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null; }
+  else
+    echo "No docker compose: tests/unit/test_docker_compose.py will fail (apt-get install docker-compose)" >&2
+  fi
+}
+
 # mutmut (config in pyproject.toml [tool.mutmut]) from a fresh mutants/ copy, so no stale copy of an edited
 # file is tested; MODULE arguments (ingest/encoding.py, matches/) limit which mutants run.
 mutate() {
@@ -64,6 +79,7 @@ case "${1:-}" in
     ;;
   test)
     setup
+    ensure_compose
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check .
     NO_MKDOCS_2_WARNING=1 "$VENV/bin/mkdocs" build --strict --quiet
