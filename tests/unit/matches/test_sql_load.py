@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import sqlite3
 from datetime import date
 
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pytest
 
-from airflow_provider_customerprofiles.matches.schema import MATCHES_SCHEMA
+from airflow_provider_customerprofiles.matches.schema import MATCHES_SCHEMA, PARTITION_KEY
 from airflow_provider_customerprofiles.matches.sql_load import (
     DIALECTS,
     PORTABLE,
     TableName,
+    as_csv,
     check_identifiers,
     load_partition,
 )
@@ -228,3 +232,25 @@ def test_postgres_names_it_would_truncate_are_refused(table, what, size):
 @pytest.mark.parametrize("dialect", [DIALECTS["sqlite"], PORTABLE])
 def test_only_postgres_limits_names(dialect):
     check_identifiers(TableName.parse("s" * 200 + "." + "t" * 200), dialect)
+
+
+def test_the_copy_csv_reads_back_as_the_rows_under_postgres_csv_rules():
+    """COPY's CSV format: an unquoted empty field is NULL, a quoted one is empty text; columns in table order."""
+    rows = match_rows(25)
+    shuffled = rows.select(list(reversed(MATCHES_SCHEMA.names)))
+
+    csv = as_csv(shuffled, DAY)
+
+    back = pacsv.read_csv(
+        io.BytesIO(csv),
+        read_options=pacsv.ReadOptions(column_names=[PARTITION_KEY, *MATCHES_SCHEMA.names]),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={PARTITION_KEY: pa.date32(), **{field.name: field.type for field in MATCHES_SCHEMA}},
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    assert back.column(PARTITION_KEY).to_pylist() == [DAY] * 25
+    assert back.drop_columns([PARTITION_KEY]).to_pylist() == rows.to_pylist()
