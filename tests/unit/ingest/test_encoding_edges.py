@@ -44,6 +44,19 @@ def test_nulls_of_converted_types_stay_null(array, expected):
     assert to_json_values(array) == expected
 
 
+@pytest.mark.parametrize("binary_type", [pa.binary(), pa.large_binary(), pa.binary(2), pa.binary_view()], ids=str)
+def test_null_binary_values_stay_null(binary_type):
+    assert to_json_values(pa.array([None, b"ab"], binary_type)) == [None, "YWI="]
+
+
+def test_each_map_row_gets_only_its_own_entries():
+    maps = pa.array(
+        [[("a", 1)], [("b", 2), ("c", 3)], [], None, [("d", 4)]],
+        pa.map_(pa.string(), pa.int64()),
+    )
+    assert to_json_values(maps) == [{"a": 1}, {"b": 2, "c": 3}, {}, None, {"d": 4}]
+
+
 def test_a_chunked_column_is_converted_chunk_by_chunk_in_row_order():
     chunked = pa.chunked_array([pa.array([1, -2], pa.duration("s")), pa.array([], pa.duration("s")), [None, 3]])
     assert to_json_values(chunked) == ["PT1S", "-PT2S", None, "PT3S"]
@@ -71,6 +84,28 @@ def test_keep_nulls_reaches_nested_structs_maps_and_lists():
         None,
     ]
     assert to_json_values(nested) == [{"inner": {"y": 1}, "tags": {"n": 2}, "items": [{}]}, None]
+
+
+POINT = pa.struct([("x", pa.int64()), ("y", pa.int64())])
+POINTS = pa.array([{"x": None, "y": 1}], POINT)
+
+
+@pytest.mark.parametrize(
+    ("array", "kept", "dropped"),
+    [
+        (
+            pa.array([[("p", {"x": None, "y": 1})]], pa.map_(pa.string(), POINT)),
+            {"p": {"x": None, "y": 1}},
+            {"p": {"y": 1}},
+        ),
+        (pa.DictionaryArray.from_arrays(pa.array([0]), POINTS), {"x": None, "y": 1}, {"y": 1}),
+        (pa.ExtensionArray.from_storage(pa.opaque(POINT, "point", "test"), POINTS), {"x": None, "y": 1}, {"y": 1}),
+    ],
+    ids=["map-values", "dictionary", "extension"],
+)
+def test_keep_nulls_reaches_structs_inside_maps_dictionaries_and_extensions(array, kept, dropped):
+    assert to_json_values(array, keep_nulls=True) == [kept]
+    assert to_json_values(array) == [dropped]
 
 
 def test_keep_nulls_writes_nested_nulls_into_the_object():
