@@ -19,7 +19,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -155,14 +154,10 @@ def start_job_soon(profiles_url: str, delay: float = 3.0) -> threading.Timer:
 
 
 def admin_post(profiles_url: str, path: str, body: dict) -> None:
-    """POST to the local service's ``/_emulator`` admin surface."""
-    request = urllib.request.Request(  # noqa: S310 (our own loopback URL)
-        f"{profiles_url}/_emulator/{path}",
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    urllib.request.urlopen(request, timeout=10).close()  # noqa: S310
+    """POST to the local service's ``/_emulator`` admin surface, signed as a service with signing on requires."""
+    from airflow_provider_customerprofiles.emulator import call_admin
+
+    call_admin(profiles_url, "POST", path, body, credentials=("demo", "demo"), timeout=10)
 
 
 def run_examples(profiles_url: str, s3_url: str, work: Path) -> None:

@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 
+from airflow_provider_customerprofiles.emulator.connections import ConnectionLimits
 from airflow_provider_customerprofiles.emulator.server import CustomerProfilesServer, Knobs
 from airflow_provider_customerprofiles.emulator.state import EmulatorConfig
 
@@ -36,6 +37,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--s3-endpoint-url", help="S3 endpoint where identity-resolution results are written")
     parser.add_argument("--region", default="us-east-1", help="Region in ARNs (default: us-east-1)")
     parser.add_argument("--account-id", default="123456789012", help="account id in ARNs (default: 123456789012)")
+    defaults = ConnectionLimits()
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=defaults.workers,
+        help=f"threads serving requests; further connections wait (default: {defaults.workers})",
+    )
+    parser.add_argument(
+        "--read-timeout",
+        type=float,
+        default=defaults.read_timeout,
+        help=f"seconds a request may take to arrive, headers and body (default: {defaults.read_timeout:g})",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=defaults.idle_timeout,
+        help=f"seconds a connection may wait between requests before it is closed (default: {defaults.idle_timeout:g})",
+    )
     return parser
 
 
@@ -48,12 +68,18 @@ def main(argv: list[str] | None = None) -> int:
     if bool(args.access_key_id) != bool(args.secret_access_key):
         print("--access-key-id and --secret-access-key go together", file=sys.stderr)
         return 2
+    try:
+        limits = ConnectionLimits(args.workers, args.read_timeout, args.idle_timeout)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = CustomerProfilesServer(
         args.host,
         args.port,
         Knobs(args.quotas, args.latency_ms, args.fault_rate, args.access_key_id, args.secret_access_key),
         EmulatorConfig(region=args.region, account_id=args.account_id, s3_endpoint_url=args.s3_endpoint_url),
+        limits,
     )
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     print(f"customer-profiles-emulator listening on {server.url}", flush=True)

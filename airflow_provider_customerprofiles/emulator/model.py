@@ -20,6 +20,7 @@ import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from airflow_provider_customerprofiles.emulator.errors import BadRequest, NotFound, ServiceError
+from airflow_provider_customerprofiles.emulator.json_body import decode_json_object
 
 SERVICE_NAME = "customer-profiles"
 
@@ -89,12 +90,7 @@ def parse_request(
         return {}
     query_params = parse_qs(query, keep_blank_values=True)
     lowered_headers = {k.lower(): v for k, v in headers.items()}
-    try:
-        payload = json.loads(body) if body.strip() else {}
-    except ValueError as exc:
-        raise BadRequest("The request body is not valid JSON") from exc
-    if not isinstance(payload, dict):
-        raise BadRequest("The request body must be a JSON object")
+    payload = decode_json_object(body)
 
     params: dict[str, Any] = {}
     for name, member in shape.members.items():

@@ -7,7 +7,7 @@ installs this provider can use them:
 - ``customer_profiles_emulator``: a running service with empty state, and an
   Airflow ``aws`` connection (``conn_id``) that points at it.
 - ``customer_profiles_emulator_factory``: start more services with other knobs
-  (quotas, latency, faults, SigV4); they stop when the test ends.
+  (quotas, latency, faults, SigV4, connection limits); they stop when the test ends.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.request import Request, urlopen
 
 import pytest
 
+from airflow_provider_customerprofiles.emulator.admin_client import call_admin
+from airflow_provider_customerprofiles.emulator.connections import ConnectionLimits
 from airflow_provider_customerprofiles.emulator.server import CustomerProfilesServer, Knobs
 from airflow_provider_customerprofiles.emulator.state import EmulatorConfig
 
@@ -56,12 +57,9 @@ class EmulatorEndpoint:
         )
 
     def admin(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Call an ``/_emulator/...`` endpoint and return its JSON answer."""
-        data = json.dumps(body or {}).encode() if method != "GET" else None
-        request = Request(f"{self.url}/_emulator/{path.lstrip('/')}", data=data, method=method)  # noqa: S310
-        request.add_header("Content-Type", "application/json")
-        with urlopen(request, timeout=30) as response:  # noqa: S310
-            return json.loads(response.read())
+        """Call an ``/_emulator/...`` endpoint, signed with this endpoint's credentials, and return its JSON answer."""
+        credentials = (self.access_key_id, self.secret_access_key)
+        return call_admin(self.url, method, path, body, credentials, self.region_name)
 
     def metrics(self) -> dict[str, Any]:
         return self.admin("GET", "metrics")
@@ -81,8 +79,8 @@ class EmulatorEndpoint:
         )
 
 
-def _start(knobs: Knobs, config: EmulatorConfig | None) -> CustomerProfilesServer:
-    return CustomerProfilesServer("127.0.0.1", 0, knobs, config).start_background()
+def _start(knobs: Knobs, config: EmulatorConfig | None, limits: ConnectionLimits | None) -> CustomerProfilesServer:
+    return CustomerProfilesServer("127.0.0.1", 0, knobs, config, limits).start_background()
 
 
 @pytest.fixture
@@ -101,6 +99,7 @@ def customer_profiles_emulator_factory(
         secret_access_key: str = "testing",  # noqa: S107
         verify_signatures: bool = False,
         s3_endpoint_url: str | None = None,
+        limits: ConnectionLimits | None = None,
     ) -> EmulatorEndpoint:
         knobs = Knobs(
             quotas,
@@ -109,7 +108,7 @@ def customer_profiles_emulator_factory(
             access_key_id if verify_signatures else None,
             secret_access_key if verify_signatures else None,
         )
-        server = _start(knobs, EmulatorConfig(s3_endpoint_url=s3_endpoint_url))
+        server = _start(knobs, EmulatorConfig(s3_endpoint_url=s3_endpoint_url), limits)
         started.append(server)
         endpoint = EmulatorEndpoint(server, conn_id, access_key_id, secret_access_key)
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", endpoint.connection_uri())

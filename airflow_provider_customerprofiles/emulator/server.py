@@ -6,18 +6,24 @@ import contextlib
 import json
 import logging
 import random
+import re
 import socket
 import threading
 import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_customerprofiles.emulator import model, ops
-from airflow_provider_customerprofiles.emulator.errors import InternalError, ServiceError, Throttled
+from airflow_provider_customerprofiles.emulator.connections import (
+    ConnectionLimits,
+    PooledHTTPServer,
+    PooledRequestHandler,
+)
+from airflow_provider_customerprofiles.emulator.errors import InternalError, NotFound, ServiceError, Throttled
+from airflow_provider_customerprofiles.emulator.json_body import decode_json_object
 from airflow_provider_customerprofiles.emulator.ops.registry import ADMIN_ROUTES, HANDLERS
 from airflow_provider_customerprofiles.emulator.quotas import Quotas
 from airflow_provider_customerprofiles.emulator.sigv4 import SigV4Verifier
@@ -25,6 +31,9 @@ from airflow_provider_customerprofiles.emulator.state import EmulatorConfig, Emu
 
 log = logging.getLogger(__name__)
 ops.load_all()
+
+_DIGITS = re.compile(r"[0-9]+")
+_FRAMING_RULE = "A request body needs one Content-Length header, a whole number of bytes; chunked bodies are refused"
 
 
 @dataclass
@@ -68,10 +77,9 @@ class _DropConnection(Exception):
     """Close the socket without answering: the client sees a connection error."""
 
 
-class CustomerProfilesServer(ThreadingHTTPServer):
+class CustomerProfilesServer(PooledHTTPServer):
     """A local Customer Profiles endpoint; ``url`` is what boto3's ``endpoint_url`` takes."""
 
-    daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
 
@@ -81,8 +89,9 @@ class CustomerProfilesServer(ThreadingHTTPServer):
         port: int = 0,
         knobs: Knobs | None = None,
         config: EmulatorConfig | None = None,
+        limits: ConnectionLimits | None = None,
     ) -> None:
-        super().__init__((host, port), _RequestHandler)
+        super().__init__((host, port), _RequestHandler, limits or ConnectionLimits())
         self.knobs = knobs or Knobs()
         if not 0 <= self.knobs.fault_rate <= 1:
             raise ValueError("fault_rate must be between 0 and 1")
@@ -126,8 +135,7 @@ class CustomerProfilesServer(ThreadingHTTPServer):
         split = urlsplit(raw_path)
         operation_name = "Unknown"
         try:
-            if self.verifier:
-                self.verifier.verify(method, f"http://{headers.get('Host', 'localhost')}{raw_path}", headers, body)
+            self._verify_signature(method, raw_path, headers, body)
             operation, path_params = model.match_route(method, split.path)
             operation_name = operation.name
             self.metrics.count(operation_name, "requests")
@@ -160,28 +168,39 @@ class CustomerProfilesServer(ThreadingHTTPServer):
             raise _DropConnection()
         return 200, payload, ""
 
-    def handle_admin(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _verify_signature(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> None:
+        if self.verifier:
+            self.verifier.verify(method, f"http://{headers.get('Host', 'localhost')}{raw_path}", headers, body)
+
+    def handle_admin(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, Any], str]:
+        """Serve one ``/_emulator/...`` call, signed like an API call when signatures are on.
+
+        Returns (status, JSON answer, error code or '').
+        """
+        try:
+            self._verify_signature(method, raw_path, headers, body)
+            return (*self._admin_result(method, urlsplit(raw_path).path, body), "")
+        except ServiceError as exc:
+            return exc.status or 400, {"Message": exc.message, "Code": exc.code}, exc.code
+
+    def _admin_result(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
         if method == "GET" and path == "/_emulator/metrics":
             return 200, self.metrics.snapshot()
         if method == "POST" and path == "/_emulator/reset":
             self.reset()
             return 200, {"reset": True}
-        try:
-            payload = json.loads(body) if body.strip() else {}
-        except ValueError:
-            return 400, {"Message": "The request body is not valid JSON"}
         for route_method, pattern, fn in ADMIN_ROUTES:
             found = pattern.match(path)
             if found and route_method == method:
-                try:
-                    with self.state.lock:
-                        return fn(self, payload, **found.groupdict())
-                except ServiceError as exc:
-                    return exc.status or 400, {"Message": exc.message, "Code": exc.code}
-        return 404, {"Message": f"No admin endpoint {method} {path}"}
+                payload = decode_json_object(body)
+                with self.state.lock:
+                    return fn(self, payload, **found.groupdict())
+        raise NotFound(f"No admin endpoint {method} {path}")
 
 
-class _RequestHandler(BaseHTTPRequestHandler):
+class _RequestHandler(PooledRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body go out in separate sends: without this, Nagle's algorithm and the
     # client's delayed ACK add about 40 ms to every call.
@@ -192,12 +211,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
         log.debug("%s %s", self.address_string(), format % args)
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        length = self._body_length()
+        if length is None:
+            return
+        body = self.rfile.read(length)
+        if len(body) < length:  # the client closed the connection mid-body
+            self.close_connection = True
+            return
         path = urlsplit(self.path).path
         if path.startswith("/_emulator/"):
-            status, result = self.server.handle_admin(self.command, path, body)
-            self._answer(status, json.dumps(result, default=str).encode(), "")
+            status, result, error_code = self.server.handle_admin(self.command, self.path, dict(self.headers), body)
+            self._answer(status, json.dumps(result, default=str).encode(), error_code)
             return
         started = time.monotonic()
         try:
@@ -218,6 +242,22 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._sleep_until(started)
         self._answer(status, payload, error_code)
 
+    def _body_length(self) -> int | None:
+        """The body's declared size; None after refusing a body that cannot be framed or is too large."""
+        lengths = self.headers.get_all("Content-Length") or []
+        if self.headers.get("Transfer-Encoding") or len(lengths) > 1 or not all(map(_DIGITS.fullmatch, lengths)):
+            return self._refuse(400, "BadRequestException", _FRAMING_RULE)
+        length = int(lengths[0]) if lengths else 0
+        limit = self.server.limits.max_body_bytes
+        if length > limit:
+            return self._refuse(413, "", f"The request body must be at most {limit} bytes")
+        return length
+
+    def _refuse(self, status: int, error_code: str, message: str) -> None:
+        """Answer an error and close: the rest of the request cannot be read safely."""
+        self.close_connection = True
+        self._answer(status, json.dumps({"Message": message, "message": message}).encode(), error_code)
+
     def _sleep_until(self, started: float) -> None:
         delay = self.server.knobs.latency_ms / 1000 - (time.monotonic() - started)
         if delay > 0:
@@ -228,6 +268,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         if error_code:
             self.send_header(
                 "x-amzn-ErrorType", f"{error_code}:http://internal.amazon.com/coral/com.amazonaws.profile/"

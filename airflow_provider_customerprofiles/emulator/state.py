@@ -14,6 +14,9 @@ from airflow_provider_customerprofiles.emulator.errors import NotFound
 class Clock:
     """UTC wall clock with an offset that tests move forward (``POST /_emulator/clock``)."""
 
+    # far enough for any lifecycle, near enough that dates stay representable
+    MAX_OFFSET = dt.timedelta(days=100 * 366)
+
     def __init__(self) -> None:
         self.offset = dt.timedelta(0)
 
@@ -21,6 +24,9 @@ class Clock:
         return dt.datetime.now(dt.timezone.utc) + self.offset
 
     def advance(self, seconds: float) -> dt.datetime:
+        """Move forward; ValueError unless ``seconds`` is finite, not negative, and keeps within ``MAX_OFFSET``."""
+        if not 0 <= seconds <= (self.MAX_OFFSET - self.offset).total_seconds():
+            raise ValueError("the clock moves forward by a finite number of seconds, at most 100 years in all")
         self.offset += dt.timedelta(seconds=seconds)
         return self.now()
 
