@@ -8,7 +8,8 @@ batches of up to ten distinct keys; the worker pool sends them under a shared
 adaptive rate limit. Every row ends accepted or dead-lettered. Each record batch
 is a row range: when all its rows are settled, its dead letters are written and
 then the range is recorded in the checkpoint, so a re-run skips exactly the
-finished work.
+finished work. A committer thread saves finished ranges every ``commit_interval``
+seconds, even while the reader waits for the workers.
 
 Usable from a plain script::
 
@@ -39,6 +40,7 @@ from airflow_provider_customerprofiles.ingest.object_type import (
     check_columns,
     describe_target,
 )
+from airflow_provider_customerprofiles.ingest.periodic import Periodic
 from airflow_provider_customerprofiles.ingest.progress import ProgressReporter
 from airflow_provider_customerprofiles.ingest.rate_limit import AdaptiveRateLimiter
 from airflow_provider_customerprofiles.ingest.sender import BATCH_SIZE, Failure, Sender, WorkerPool
@@ -66,7 +68,8 @@ class FailedRatioExceeded(Exception):
 
 @dataclass
 class LoadOptions:
-    """What to load into, and how. ``columns``: a list to select, or a dict Parquet column -> object field."""
+    """What to load into, and how. ``columns``: a list to select, or a dict Parquet column -> object field.
+    ``commit_interval``: seconds between checkpoint saves of the finished row ranges."""
 
     domain_name: str
     object_type_name: str
@@ -94,12 +97,19 @@ class LoadOptions:
 
 @dataclass
 class LoadResult:
-    """Counts for this run (``rows_read = objects_written + dead_lettered``) and for the whole load."""
+    """
+    Counts for this run (``rows_read = objects_written + dead_lettered``) and for the whole load.
+
+    ``rows_resent``: rows of this run that an earlier try had already read (the checkpoint's
+    ``read`` mark) without finishing their range. An upper bound on the rows sent twice: the
+    earlier try may have died before sending some of them. Puts overwrite, so this costs only calls.
+    """
 
     files: int
     rows_total: int
     rows_read: int
     rows_skipped: int
+    rows_resent: int
     objects_written: int
     dead_lettered: int
     dead_lettered_total: int
@@ -186,7 +196,9 @@ class _Run:
         self.ledger = _Ledger()
         self.dead_letters = DeadLetterWriter(options.dead_letter_uri, options.dead_letter_format, s3)
         self.checkpoint = Checkpoint(options.checkpoint_uri, s3)
-        self.done: dict[str, RangeSet] = {}
+        self.resume: dict[str, RangeSet] = {}  # finished before this run: what the reader skips
+        self.done: dict[str, RangeSet] = {}  # finished so far: what the committer records
+        self.read_before: dict[str, int] = {}  # each file's read mark from earlier tries
         self.limiter = AdaptiveRateLimiter(options.max_requests_per_second)
         self.sender = Sender(
             client,
@@ -203,7 +215,8 @@ class _Run:
         self.pending_keys: list[set[str]] = [set() for _ in range(options.max_workers)]
         self.rows_total = 0
         self.rows_skipped = 0
-        self.last_commit = time.monotonic()
+        self.rows_resent = 0
+        self.committer = Periodic(self._commit, options.commit_interval, "cp-ingest-commit")
 
     def check_outputs(self) -> None:
         """Fail before the first put when dead letters or the checkpoint cannot be written: otherwise
@@ -257,7 +270,7 @@ class _Run:
             self._submit(worker)
 
     def _read_file(self, file: SourceFile) -> None:
-        done = self.done[file.uri]
+        done = self.resume[file.uri]
         columns = list(self.renames) if self.renames is not None else None
         offset = 0
         with file.open() as parquet:
@@ -271,14 +284,16 @@ class _Run:
                 for batch in batches:
                     end = start + batch.num_rows
                     if not done.covers(start, end):
+                        self.checkpoint.mark_read(file.uri, end)
                         self._read_batch(file.uri, batch, start, end, done)
                     start = end
-                    self._maybe_commit()
+                    self.committer.raise_if_failed()
                 offset += group_rows
         self._submit_all()
 
     def _read_batch(self, file_uri: str, batch: Any, start: int, end: int, done: RangeSet) -> None:
         chunk = _Chunk(file_uri, start, end, outstanding=end - start)
+        read_before = self.read_before[file_uri]
         for i, row in enumerate(self.encoder.encode(batch)):
             index = start + i
             if done.contains(index):
@@ -286,15 +301,11 @@ class _Run:
             elif row.rejection is not None:
                 self._dead_letter(chunk, index, "REJECTED", row.rejection, row.obj)
             else:
+                self.rows_resent += index < read_before
                 self._route(row.key, _Item(chunk, index, row.obj))
-
-    def _maybe_commit(self) -> None:
-        if time.monotonic() - self.last_commit >= self.options.commit_interval:
-            self._commit()
 
     def _commit(self) -> None:
         """Write the dead letters of settled ranges, then record those ranges (in that order)."""
-        self.last_commit = time.monotonic()
         finished = self.ledger.pop_finished()
         if not finished:
             return
@@ -316,8 +327,10 @@ class _Run:
             with file.open() as parquet:
                 num_rows = parquet.metadata.num_rows
             self.rows_total += num_rows
-            self.done[file.uri] = self.checkpoint.finished(file.uri, num_rows)
-            self.rows_skipped += self.done[file.uri].total()
+            self.resume[file.uri] = self.checkpoint.finished(file.uri, num_rows)
+            self.done[file.uri] = RangeSet(list(self.resume[file.uri].ranges))
+            self.read_before[file.uri] = self.checkpoint.read_mark(file.uri)
+            self.rows_skipped += self.resume[file.uri].total()
         log.info(
             "Loading %d file(s), %d rows (%d already done)",
             len(self.files),
@@ -326,6 +339,7 @@ class _Run:
         )
         progress = ProgressReporter(self._snapshot, log, self.options.progress_interval).start()
         self.pool = WorkerPool(self.options.max_workers, self.sender.send)
+        self.committer.start()
         try:
             for file in self.files:
                 self._read_file(file)
@@ -334,6 +348,7 @@ class _Run:
                 self.pool.close()
             finally:
                 progress.stop()
+                self.committer.stop()
                 self._commit()  # even after an error: a retry then resumes from every settled range
         seconds = time.monotonic() - started
         counters = self.sender.counters
@@ -343,6 +358,7 @@ class _Run:
             rows_total=self.rows_total,
             rows_read=self.ledger.rows_read,
             rows_skipped=self.rows_skipped,
+            rows_resent=self.rows_resent,
             objects_written=self.ledger.accepted,
             dead_lettered=self.ledger.rejected,
             dead_lettered_total=totals["rejected"],
