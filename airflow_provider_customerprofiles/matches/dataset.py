@@ -15,8 +15,9 @@ removes the staging leftovers.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -28,9 +29,13 @@ import pyarrow.parquet as pq
 from airflow_provider_customerprofiles.matches.location import Location
 from airflow_provider_customerprofiles.matches.normalize import MatchStream, as_utc
 from airflow_provider_customerprofiles.matches.schema import MATCHES_SCHEMA, PARTITION_KEY, SUCCESS_MARKER
+from airflow_provider_customerprofiles.matches.summary import MatchSummary, summary_text
+from airflow_provider_customerprofiles.periodic_log import PeriodicLog
 
 STAGING_DIR = "_temporary"
 DATA_FILE = "part-00000.parquet"
+
+log = logging.getLogger(__name__)
 
 
 class IncompletePartitionError(RuntimeError):
@@ -39,12 +44,13 @@ class IncompletePartitionError(RuntimeError):
 
 @dataclass(frozen=True)
 class PartitionResult:
-    """What one export did; small enough for XCom."""
+    """What one export did; small enough for XCom. ``summary`` is :meth:`.MatchSummary.as_dict` (counts only)."""
 
     uri: str | None
     rows: int
     match_generation_date: str | None
     skipped: bool
+    summary: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,9 +78,18 @@ def is_complete(partition: Location) -> bool:
 
 
 def write_partition(
-    stream: MatchStream, root: Location, *, overwrite: bool = False, row_group_rows: int = 100_000
+    stream: MatchStream,
+    root: Location,
+    *,
+    overwrite: bool = False,
+    row_group_rows: int = 100_000,
+    progress_interval: float = 30.0,
 ) -> PartitionResult:
-    """Write the stream's generation as one partition under ``root``; skip it if already complete."""
+    """Write the stream's generation as one partition under ``root``; skip it if already complete.
+
+    Logs progress every ``progress_interval`` seconds and a summary at the end, which the
+    ``_SUCCESS`` marker keeps, so a skipped re-run reports the same summary.
+    """
     if stream.generated_at is None:
         return PartitionResult(None, 0, None, skipped=True)
     day = stream.generated_at.date()
@@ -82,13 +97,18 @@ def write_partition(
     staging = root.child(STAGING_DIR).child(partition_name(day))
     _remove_dir(staging)
     if not overwrite and is_complete(final):
-        return PartitionResult(final.uri, _marker(final)["rows"], day.isoformat(), skipped=True)
+        marker = _marker(final)
+        return PartitionResult(final.uri, marker["rows"], day.isoformat(), skipped=True, summary=marker.get("summary"))
+    counted = MatchSummary()
     try:
-        rows = _write_parquet(stream, staging, row_group_rows)
-        _commit(staging, final, {"rows": rows, "files": [DATA_FILE], **_generation(stream)})
+        with PeriodicLog(counted.progress_line, log, "Match export", progress_interval):
+            rows = _write_parquet(replace(stream, batches=counted.observe(stream.batches)), staging, row_group_rows)
+        summary = counted.as_dict()
+        _commit(staging, final, {"rows": rows, "files": [DATA_FILE], "summary": summary, **_generation(stream)})
     finally:
         _remove_dir(staging)
-    return PartitionResult(final.uri, rows, day.isoformat(), skipped=False)
+    log.info("Match export summary for %s:\n%s", day.isoformat(), summary_text(summary))
+    return PartitionResult(final.uri, rows, day.isoformat(), skipped=False, summary=summary)
 
 
 def read_partition(partition: Location, batch_rows: int = 50_000) -> tuple[dict[str, Any], Iterator[pa.RecordBatch]]:

@@ -64,9 +64,17 @@ def test_every_page_lands_once_and_reruns_skip(match_service, outlet_context, tm
         "rows": entries,
         "match_generation_date": "2026-11-21",
         "skipped": False,
+        "summary": result["summary"],
     }
     table = read_dataset(destination, match_service.s3_url)
     assert table.num_rows == entries == 606
+    group_scores = table.group_by("match_id").aggregate([("confidence_score", "max")])["confidence_score_max"]
+    summary = result["summary"]
+    assert (summary["groups"], summary["rows"], summary["group_sizes"]) == (303, 606, {"2": 303})
+    quantiles = summary["confidence_quantiles"]
+    lowest, highest = min(group_scores.to_pylist()), max(group_scores.to_pylist())
+    assert quantiles["p0"] == pytest.approx(lowest, abs=0.001) and quantiles["p0"] <= lowest  # 0.001 steps
+    assert quantiles["p100"] == pytest.approx(highest, abs=0.001) and quantiles["p100"] <= highest
     assert len(table.column("match_id").unique()) == 303
     assert len(table.column("profile_id").unique()) == entries
     served = match_service.endpoint.client().get_matches(DomainName=match_service.domain, MaxResults=100)
