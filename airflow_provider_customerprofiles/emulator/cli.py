@@ -32,7 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="fraction of requests that fail with 500 or a dropped connection",
     )
-    parser.add_argument("--access-key-id", help="with --secret-access-key: require SigV4 signatures by this key")
+    parser.add_argument(
+        "--access-key-id",
+        help="with --secret-access-key: require SigV4 signatures by this key, on API and /_emulator calls alike",
+    )
     parser.add_argument("--secret-access-key", help="the secret of --access-key-id")
     parser.add_argument("--s3-endpoint-url", help="S3 endpoint where identity-resolution results are written")
     parser.add_argument("--region", default="us-east-1", help="Region in ARNs (default: us-east-1)")
