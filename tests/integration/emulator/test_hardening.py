@@ -288,3 +288,14 @@ def test_the_clock_still_moves_after_refused_advances(customer_profiles_emulator
     after = customer_profiles_emulator.admin("POST", "clock", {"AdvanceSeconds": 3600})["Now"]
     moved = dt.datetime.fromisoformat(after) - dt.datetime.fromisoformat(before)
     assert dt.timedelta(hours=1) <= moved < dt.timedelta(hours=2)
+
+
+def test_pipelined_requests_are_all_answered(customer_profiles_emulator_factory):
+    endpoint = customer_profiles_emulator_factory(limits=ConnectionLimits(workers=1))
+    one = b"GET /domains HTTP/1.1\r\nHost: x\r\n\r\n"
+    with _connect(endpoint.url) as sock, sock.makefile("rb") as stream:
+        sock.sendall(one * 3)
+        for _ in range(3):
+            status = int(stream.readline().split()[1])
+            headers = http.client.parse_headers(stream)
+            assert (status, json.loads(stream.read(int(headers["Content-Length"])))["Items"]) == (200, [])
