@@ -120,3 +120,38 @@ def test_round_trip_through_an_s3_object(moto_s3_server, s3_bucket):
     second = Checkpoint(uri, settings)
     assert second.finished("s3://b/a.parquet", 50).ranges == [(0, 30)]
     assert second.totals == {"accepted": 29, "rejected": 1}
+
+
+def test_a_read_mark_is_saved_at_once_and_survives_a_retry(tmp_path):
+    path = tmp_path / "cp.json"
+    checkpoint = Checkpoint(str(path))
+    checkpoint.finished("f.parquet", 100)
+    assert checkpoint.read_mark("f.parquet") == 0
+    checkpoint.mark_read("f.parquet", 40)
+    assert json.loads(path.read_text())["files"]["f.parquet"] == {"rows": 100, "done": [], "read": 40}
+
+    retry = Checkpoint(str(path))
+    retry.finished("f.parquet", 100)
+    assert retry.read_mark("f.parquet") == 40
+
+
+def test_a_read_mark_only_moves_forward(tmp_path):
+    path = tmp_path / "cp.json"
+    checkpoint = Checkpoint(str(path))
+    checkpoint.finished("f.parquet", 100)
+    checkpoint.mark_read("f.parquet", 60)
+    path.unlink()
+    checkpoint.mark_read("f.parquet", 60)
+    checkpoint.mark_read("f.parquet", 20)
+    assert not path.exists()  # nothing new to save
+    assert checkpoint.read_mark("f.parquet") == 60
+
+
+def test_a_replaced_file_loses_its_read_mark(tmp_path):
+    uri = str(tmp_path / "cp.json")
+    checkpoint = Checkpoint(uri)
+    checkpoint.finished("f.parquet", 100)
+    checkpoint.mark_read("f.parquet", 100)
+    retry = Checkpoint(uri)
+    retry.finished("f.parquet", 90)
+    assert retry.read_mark("f.parquet") == 0
