@@ -70,6 +70,7 @@ class CustomerProfilesIdentityResolutionResultsToParquetOperator(MatchDatasetExp
                 "Matching.ExportingConfig.S3Exporting (jobs that auto-merge do not export matches)"
             )
         results = self.open_dataset(exporting_location_uri(location))
+        self._read_uris = [results.uri]
         dataset = self.open_dataset(self.destination)
         self.log.info("Reading identity-resolution results of job %s from %s", self.job_id, results.uri)
         stream = stream_results(results, self.job_id, default_generated_at=lambda: _job_time(job()))

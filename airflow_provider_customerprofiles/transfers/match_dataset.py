@@ -9,6 +9,7 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.sdk import Asset, AssetAlias
 
 from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
+from airflow_provider_customerprofiles.lineage import customer_profiles_name, operator_lineage, storage_name
 from airflow_provider_customerprofiles.matches.dataset import PartitionResult, write_partition
 from airflow_provider_customerprofiles.matches.location import Location, canonical_uri, resolve
 from airflow_provider_customerprofiles.matches.normalize import MatchStream
@@ -60,6 +61,8 @@ class MatchDatasetExportOperator(ConvertsTemplatedArguments, AwsBaseOperator[Cus
         self.destination = destination
         self.overwrite = overwrite
         self.row_group_rows = row_group_rows
+        self._read_uris: list[str] = []  # storage read besides the matches, for lineage
+        self._result: PartitionResult | None = None
 
     def open_dataset(self, uri: str) -> Location:
         return open_dataset(uri, self.aws_conn_id, self.region_name, self.verify)
@@ -77,4 +80,13 @@ class MatchDatasetExportOperator(ConvertsTemplatedArguments, AwsBaseOperator[Cus
             result.uri,
         )
         emit_dataset_event(context, self.outlets, dataset.uri, result.as_dict())
+        self._result = result
         return result.as_dict()
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """Inputs: the domain's matches (and any result files read); output: the partition, with its new rows."""
+        inputs = [customer_profiles_name(self.hook, self.domain_name, "matches"), *map(storage_name, self._read_uris)]
+        result = self._result
+        if result is None or result.uri is None:  # failed, or nothing to write
+            return operator_lineage(inputs, [], None)
+        return operator_lineage(inputs, [storage_name(result.uri)], None if result.skipped else result.rows)

@@ -7,6 +7,7 @@ from typing import Any
 
 from airflow.providers.common.sql.operators.sql import BaseSQLOperator
 
+from airflow_provider_customerprofiles.lineage import operator_lineage, sql_table_name, storage_name
 from airflow_provider_customerprofiles.matches.dataset import partition_date, read_partition
 from airflow_provider_customerprofiles.matches.sql_load import load_partition
 from airflow_provider_customerprofiles.templating import MAPPING, VERIFY, ConvertsTemplatedArguments, Number
@@ -70,6 +71,7 @@ class CustomerProfilesMatchesToSqlOperator(ConvertsTemplatedArguments, BaseSQLOp
         self.aws_conn_id = aws_conn_id
         self.region_name = region_name
         self.verify = verify
+        self._rows: int | None = None
 
     def execute(self, context: Any) -> dict[str, Any]:
         partition = open_dataset(self.source, self.aws_conn_id, self.region_name, self.verify)
@@ -95,4 +97,11 @@ class CustomerProfilesMatchesToSqlOperator(ConvertsTemplatedArguments, BaseSQLOp
             self.table,
             result.match_generation_date,
         )
+        self._rows = result.rows
         return result.as_dict()
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """Input: the partition; output: the table (spec naming; SQLite as documented), with the rows loaded."""
+        return operator_lineage(
+            [storage_name(self.source)], [sql_table_name(self.get_db_hook(), self.table)], self._rows
+        )

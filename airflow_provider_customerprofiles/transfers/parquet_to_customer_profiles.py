@@ -24,6 +24,7 @@ from airflow_provider_customerprofiles.ingest.loader import (
     load,
 )
 from airflow_provider_customerprofiles.ingest.storage import join_uri
+from airflow_provider_customerprofiles.lineage import customer_profiles_name, operator_lineage, storage_name
 from airflow_provider_customerprofiles.s3 import S3Settings, is_s3
 from airflow_provider_customerprofiles.templating import (
     AWS_ARGUMENTS,
@@ -152,6 +153,7 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
         self.checkpoint_uri = checkpoint_uri
         self.use_batch_api = use_batch_api
         self.keep_nulls = keep_nulls
+        self._result: dict[str, Any] | None = None
 
     @property
     def _hook_parameters(self) -> dict[str, Any]:
@@ -184,4 +186,12 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
         )
         s3 = self._s3_settings(*sources, dead_letter_uri, checkpoint_uri)
         self.log.info("Checkpoint %s; dead letters under %s", checkpoint_uri, dead_letter_uri)
-        return load(self.hook.conn, self.source, options, s3).as_dict()
+        self._result = load(self.hook.conn, self.source, options, s3).as_dict()
+        return self._result
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """Inputs: the Parquet sources; output: the object type, with the objects written."""
+        sources = [self.source] if isinstance(self.source, str) else self.source
+        object_type = customer_profiles_name(self.hook, self.domain_name, f"object-types/{self.object_type_name}")
+        written = None if self._result is None else self._result["objects_written"]  # None: the load failed
+        return operator_lineage(map(storage_name, sources), [object_type], written)
