@@ -3,13 +3,13 @@ Load Parquet rows into Customer Profiles objects: the orchestration.
 
 One reader thread streams each file in record batches, encodes them, refuses rows
 that cannot be sent, and routes the rest by the hash of their normalised unique key
-(:func:`~airflow_provider_customerprofiles.ingest.keys.grouping_key`) into per-worker
-batches of up to ten distinct keys; the worker pool sends them under a shared
-adaptive rate limit. Every row ends accepted or dead-lettered. Each record batch
-is a row range: when all its rows are settled, its dead letters are written and
-then the range is recorded in the checkpoint, so a re-run skips exactly the
-finished work. A committer thread saves finished ranges every ``commit_interval``
-seconds, even while the reader waits for the workers.
+(see ``keys.grouping_key``) into per-worker batches of up to ten distinct keys that
+keep each key's rows in file order (see ``batching.OrderedBatches``); the worker
+pool sends them under a shared adaptive rate limit. Every row ends accepted or
+dead-lettered. Each record batch is a row range: when all its rows are settled, its
+dead letters are written and then the range is recorded in the checkpoint, so a
+re-run skips exactly the finished work. A committer thread saves finished ranges
+every ``commit_interval`` seconds, even while the reader waits for the workers.
 
 Usable from a plain script::
 
@@ -30,6 +30,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from airflow_provider_customerprofiles.ingest.batching import OrderedBatches
 from airflow_provider_customerprofiles.ingest.checkpoint import Checkpoint, RangeSet
 from airflow_provider_customerprofiles.ingest.dead_letter import DeadLetter, DeadLetterWriter
 from airflow_provider_customerprofiles.ingest.encoding import BatchEncoder, check_encodable
@@ -198,6 +199,8 @@ class _Run:
         self.checkpoint = Checkpoint(options.checkpoint_uri, s3)
         self.resume: dict[str, RangeSet] = {}  # finished before this run: what the reader skips
         self.done: dict[str, RangeSet] = {}  # finished so far: what the committer records
+        self.settled: list[_Chunk] = []  # settled, not yet recordable: an earlier row is still open
+        self.file_rows: dict[str, int] = {}
         self.read_before: dict[str, int] = {}  # each file's read mark from earlier tries
         self.limiter = AdaptiveRateLimiter(options.max_requests_per_second)
         self.sender = Sender(
@@ -211,8 +214,7 @@ class _Run:
             max_attempts=options.max_attempts,
         )
         self.pool: WorkerPool | None = None
-        self.pending: list[list[_Item]] = [[] for _ in range(options.max_workers)]
-        self.pending_keys: list[set[str]] = [set() for _ in range(options.max_workers)]
+        self.batches = [OrderedBatches(BATCH_SIZE) for _ in range(options.max_workers)]
         self.rows_total = 0
         self.rows_skipped = 0
         self.rows_resent = 0
@@ -249,25 +251,17 @@ class _Run:
         key = grouping_key(unique_key) if unique_key is not None else None
         workers = self.options.max_workers
         worker = zlib.crc32(key.encode()) % workers if key is not None else item.row_index % workers
-        batch, keys = self.pending[worker], self.pending_keys[worker]
-        if key is not None and key in keys:
-            self._submit(worker)
-            batch, keys = self.pending[worker], self.pending_keys[worker]
-        batch.append(item)
-        if key is not None:
-            keys.add(key)
-        if len(batch) >= BATCH_SIZE:
-            self._submit(worker)
+        for batch in self.batches[worker].add(key, item):
+            self._submit(worker, batch)
 
-    def _submit(self, worker: int) -> None:
-        if self.pending[worker]:
-            assert self.pool is not None
-            self.pool.submit(worker, self.pending[worker])
-            self.pending[worker], self.pending_keys[worker] = [], set()
+    def _submit(self, worker: int, batch: list[_Item]) -> None:
+        assert self.pool is not None
+        self.pool.submit(worker, batch)
 
     def _submit_all(self) -> None:
         for worker in range(self.options.max_workers):
-            self._submit(worker)
+            for batch in self.batches[worker].drain():
+                self._submit(worker, batch)
 
     def _read_file(self, file: SourceFile) -> None:
         done = self.resume[file.uri]
@@ -305,16 +299,37 @@ class _Run:
                 self._route(row.key, _Item(chunk, index, row.obj))
 
     def _commit(self) -> None:
-        """Write the dead letters of settled ranges, then record those ranges (in that order)."""
-        finished = self.ledger.pop_finished()
-        if not finished:
+        """
+        Write the dead letters of settled ranges that extend the finished prefix of the input
+        (files in order), then record those ranges. Only a prefix: a resume re-sends every row
+        after it in file order, so a re-sent row never overwrites a later row of its key.
+        """
+        order = {file.uri: i for i, file in enumerate(self.files)}
+        self.settled.extend(self.ledger.pop_finished())
+        self.settled.sort(key=lambda chunk: (order[chunk.file_uri], chunk.start))
+        done = {uri: RangeSet(list(ranges.ranges)) for uri, ranges in self.done.items()}
+        ready = []
+        for chunk in self.settled:
+            if (order[chunk.file_uri], chunk.start) > self._first_open_row(done):
+                break
+            done[chunk.file_uri].add(chunk.start, chunk.end)
+            ready.append(chunk)
+        if not ready:
             return
-        self.dead_letters.flush(chunk.name for chunk in finished)
-        for chunk in finished:
-            self.done[chunk.file_uri].add(chunk.start, chunk.end)
-            self.checkpoint.record(chunk.file_uri, self.done[chunk.file_uri])
+        self.dead_letters.flush(chunk.name for chunk in ready)
+        self.done, self.settled = done, self.settled[len(ready) :]
+        for chunk in ready:
+            self.checkpoint.record(chunk.file_uri, done[chunk.file_uri])
             self.checkpoint.add_totals(accepted=chunk.accepted, rejected=chunk.rejected)
         self.checkpoint.save()
+
+    def _first_open_row(self, done: dict[str, RangeSet]) -> tuple[int, int]:
+        """(file number, row) of the first row of the input that ``done`` does not cover."""
+        for i, file in enumerate(self.files):
+            ranges = done[file.uri].ranges
+            if not done[file.uri].covers(0, self.file_rows[file.uri]):
+                return i, ranges[0][1] if ranges and ranges[0][0] == 0 else 0
+        return len(self.files), 0
 
     def _snapshot(self) -> tuple[int, int, int, int, int]:
         counters = self.sender.counters
@@ -330,6 +345,7 @@ class _Run:
             self.resume[file.uri] = self.checkpoint.finished(file.uri, num_rows)
             self.done[file.uri] = RangeSet(list(self.resume[file.uri].ranges))
             self.read_before[file.uri] = self.checkpoint.read_mark(file.uri)
+            self.file_rows[file.uri] = num_rows
             self.rows_skipped += self.resume[file.uri].total()
         log.info(
             "Loading %d file(s), %d rows (%d already done)",

@@ -220,3 +220,48 @@ def test_a_unique_key_of_only_whitespace_is_dead_lettered(emulator, tmp_path):
     assert (dead["row_index"], dead["error_code"]) == (3, "REJECTED")
     assert dead["error_message"] == "unique key field 'rid' holds only whitespace"
     assert len(by_rid(stored_objects(endpoint, all_accounts()))) == 9
+
+
+def runs_of_keys(path: Path, keys: int, run: int, bad_rows: frozenset[int] = frozenset()) -> Path:
+    """``keys`` unique keys, each on ``run`` adjacent rows; ``bad_rows`` get an account number the service refuses."""
+    rows = keys * run
+    pq.write_table(
+        pa.table(
+            {
+                "rid": [f"k{i // run:04d}" for i in range(rows)],
+                "acct": ["x" * 300 if i in bad_rows else account_of(i // run) for i in range(rows)],
+                "seq": list(range(rows)),
+            }
+        ),
+        path,
+    )
+    return path
+
+
+def test_runs_of_one_key_fill_whole_batches_and_the_last_row_wins(emulator, tmp_path):
+    endpoint, client = emulator()
+    keys, run = 100, 5
+    source = runs_of_keys(tmp_path / "runs.parquet", keys, run)
+
+    result = load(client, str(source), options(tmp_path))
+
+    assert result.rows_read == result.objects_written == keys * run
+    # Each row is sent, in calls of ten where the keys allow: before, every repeat forced out a call.
+    assert result.requests <= 2 * keys * run // 10
+    stored = {rid: obj["seq"] for rid, obj in by_rid(stored_objects(endpoint, all_accounts())).items()}
+    assert stored == {f"k{k:04d}": k * run + run - 1 for k in range(keys)}
+
+
+def test_in_a_run_the_last_accepted_row_wins_and_only_the_refused_row_is_dead_lettered(emulator, tmp_path):
+    endpoint, client = emulator(fault_rate=0.2)
+    keys, run, refused = 40, 5, 7  # the last row of key 7's run is refused by the service
+    last = refused * run + run - 1
+    source = runs_of_keys(tmp_path / "runs.parquet", keys, run, bad_rows=frozenset({last}))
+
+    result = load(client, str(source), options(tmp_path))
+
+    assert (result.rows_read, result.objects_written, result.dead_lettered) == (keys * run, keys * run - 1, 1)
+    [dead] = read_dead_letters(tmp_path / "dead")
+    assert (dead["row_index"], dead["error_code"]) == (last, "400")
+    stored = {rid: obj["seq"] for rid, obj in by_rid(stored_objects(endpoint, all_accounts())).items()}
+    assert stored == {f"k{k:04d}": k * run + run - 1 - (k == refused) for k in range(keys)}

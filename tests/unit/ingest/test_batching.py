@@ -1,0 +1,53 @@
+"""OrderedBatches: one row per key a batch, each key's rows in order, full batches for runs of a key."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from airflow_provider_customerprofiles.ingest.batching import OrderedBatches
+
+
+def batch_all(keys: list[str | None], size: int = 10, max_open: int = 8) -> list[list[tuple[str | None, int]]]:
+    batches = OrderedBatches(size, max_open)
+    sent = []
+    for i, key in enumerate(keys):
+        sent.extend(batches.add(key, (key, i)))
+    return sent + batches.drain()
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_every_row_once_one_row_per_key_a_batch_and_file_order_per_key(seed):
+    rng = random.Random(seed)
+    keys: list[str | None] = []
+    for _ in range(rng.randrange(1, 400)):
+        repeat = keys[-1] if keys and rng.random() < 0.4 else None
+        keys.append(repeat or (None if rng.random() < 0.05 else f"k{rng.randrange(30)}"))
+
+    sent = batch_all(keys, size=rng.randrange(1, 11), max_open=rng.randrange(1, 9))
+
+    assert sorted(i for batch in sent for _, i in batch) == list(range(len(keys)))
+    for batch in sent:
+        named = [key for key, _ in batch if key is not None]
+        assert len(named) == len(set(named))
+    order = [(key, i) for batch in sent for key, i in batch if key is not None]
+    for key in set(filter(None, keys)):
+        rows = [i for k, i in order if k == key]
+        assert rows == sorted(rows)
+
+
+def test_runs_of_one_key_fill_whole_batches():
+    keys = [f"k{i // 5}" for i in range(200)]
+
+    sent = batch_all(keys)
+
+    assert [len(batch) for batch in sent] == [10] * 20
+
+
+def test_open_batches_are_bounded():
+    batches = OrderedBatches(10, max_open=3)
+    held = 0
+    for i in range(100):
+        held += 1 - sum(len(batch) for batch in batches.add("same", i))
+        assert held <= 3
