@@ -42,8 +42,6 @@ WORKFLOW_STATUS_QUERIES: list[str] = [
     "to_string(Metrics.AppflowIntegration.RecordsProcessed)])",
 ]
 IDENTITY_RESOLUTION_JOB_STATUS_QUERIES: list[str] = ["Status", "Message"]
-# MergeProfiles takes at most this many ProfileIdsToBeMerged; BatchGetProfile at most this many ids.
-MERGE_BATCH_SIZE = 20
 
 
 def describe_status(response: dict[str, Any], queries: list[str]) -> str:
@@ -245,78 +243,3 @@ class CustomerProfilesHook(AwsGenericHook):
             return "unchanged"
         self.conn.put_profile_object_type(DomainName=domain_name, ObjectTypeName=object_type_name, **settings)
         return "created" if current is None else "updated"
-
-    # ------------------------------------------------------------------ merging
-
-    def get_match_groups(self, domain_name: str, min_confidence: float) -> list[dict[str, Any]]:
-        """
-        The latest run's match groups with ``ConfidenceScore >= min_confidence`` and at least two profiles.
-
-        Each is ``{"match_id", "confidence_score", "profile_ids"}`` (ids sorted), best score first
-        (ties by match id), so every run over the same matches sees the same order.
-        """
-        groups = [
-            {
-                "match_id": match.get("MatchId"),
-                "confidence_score": float(match["ConfidenceScore"]),
-                "profile_ids": sorted(set(match.get("ProfileIds") or [])),
-            }
-            for match in self.iterate_items("get_matches", DomainName=domain_name)
-            if match.get("ConfidenceScore") is not None and match["ConfidenceScore"] >= min_confidence
-        ]
-        groups = [group for group in groups if len(group["profile_ids"]) > 1]
-        return sorted(groups, key=lambda group: (-group["confidence_score"], group["match_id"] or ""))
-
-    def existing_profile_ids(self, domain_name: str, profile_ids: list[str]) -> list[str]:
-        """Those of ``profile_ids`` that still exist (BatchGetProfile), in the given order."""
-        found: set[str] = set()
-        for start in range(0, len(profile_ids), MERGE_BATCH_SIZE):
-            response = self.conn.batch_get_profile(
-                DomainName=domain_name, ProfileIds=profile_ids[start : start + MERGE_BATCH_SIZE]
-            )
-            found.update(profile["ProfileId"] for profile in response.get("Profiles", []))
-        return [profile_id for profile_id in profile_ids if profile_id in found]
-
-    def merge_profiles(self, domain_name: str, main_profile_id: str, profile_ids: list[str]) -> None:
-        """Merge ``profile_ids`` into ``main_profile_id``, 20 at a time (the MergeProfiles limit)."""
-        for start in range(0, len(profile_ids), MERGE_BATCH_SIZE):
-            self.conn.merge_profiles(
-                DomainName=domain_name,
-                MainProfileId=main_profile_id,
-                ProfileIdsToBeMerged=profile_ids[start : start + MERGE_BATCH_SIZE],
-            )
-
-    def get_auto_merging_preview(
-        self,
-        domain_name: str,
-        min_confidence: float,
-        consolidation: dict[str, Any] | None = None,
-        conflict_resolution: dict[str, Any] | None = None,
-    ) -> dict[str, int]:
-        """
-        GetAutoMergingPreview's counts for these settings.
-
-        ``consolidation`` and ``conflict_resolution`` default to the domain's own
-        ``Matching.AutoMerging`` settings; without either, consolidation is an error and
-        conflict resolution falls back to ``RECENCY``.
-        """
-        if consolidation is None or conflict_resolution is None:
-            domain = self.conn.get_domain(DomainName=domain_name)
-            auto_merging = (domain.get("Matching") or {}).get("AutoMerging") or {}
-            consolidation = consolidation or auto_merging.get("Consolidation")
-            conflict_resolution = (
-                conflict_resolution or auto_merging.get("ConflictResolution") or {"ConflictResolvingModel": "RECENCY"}
-            )
-        if not consolidation:
-            raise ValueError(
-                f"Domain {domain_name} has no Matching.AutoMerging.Consolidation: pass consolidation "
-                '(for example {"MatchingAttributesList": [["EmailAddress"]]}).'
-            )
-        preview = self.conn.get_auto_merging_preview(
-            DomainName=domain_name,
-            Consolidation=consolidation,
-            ConflictResolution=conflict_resolution,
-            MinAllowedConfidenceScoreForMerging=min_confidence,
-        )
-        keys = ("NumberOfMatchesInSample", "NumberOfProfilesInSample", "NumberOfProfilesWillBeMerged")
-        return {key: int(preview.get(key) or 0) for key in keys}

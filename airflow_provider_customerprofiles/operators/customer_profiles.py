@@ -3,18 +3,16 @@ Operators for Customer Profiles: domain and object-type set-up, integration work
 
 They subclass the Amazon provider's ``AwsBaseOperator``, which that provider marks internal;
 we accept that because this package pins ``apache-airflow-providers-amazon`` to one major
-version (9.x). The API logic lives on :class:`CustomerProfilesHook`; these classes only
-template arguments, call the hook, defer, and push small results (ids, counts, URIs).
+version (9.x). The API logic lives on :class:`CustomerProfilesHook` and, for merges, in the
+Airflow-free ``merge`` engine; these classes only template arguments, call the hook or the
+engine, defer, and push small results (ids, counts, URIs).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
@@ -25,6 +23,13 @@ from airflow_provider_customerprofiles.links.customer_profiles import (
     CustomerProfilesDomainLink,
     CustomerProfilesWorkflowLink,
 )
+from airflow_provider_customerprofiles.merge.engine import (
+    DEFAULT_MAX_MERGES,
+    DRY_RUN_BY_DEFAULT,
+    MergeOptions,
+    merge_matches,
+)
+from airflow_provider_customerprofiles.s3 import is_s3
 from airflow_provider_customerprofiles.templating import (
     AWS_ARGUMENTS,
     FLAG,
@@ -34,6 +39,7 @@ from airflow_provider_customerprofiles.templating import (
     Number,
     OrNone,
 )
+from airflow_provider_customerprofiles.transfers.s3_connection import s3_settings_from_connection
 from airflow_provider_customerprofiles.triggers.customer_profiles import (
     CustomerProfilesWorkflowCompleteTrigger,
 )
@@ -373,25 +379,31 @@ class CustomerProfilesMergeMatchesOperator(ConvertsTemplatedArguments, AwsBaseOp
     """
     Merge the identity-resolution match groups you trust, with guardrails (merges cannot be undone).
 
-    1. Reads the latest matches (GetMatches, every page) and keeps the groups with
+    A thin adapter over :func:`~airflow_provider_customerprofiles.merge.merge_matches`, which
+    runs without Airflow:
+
+    1. Proves ``audit_uri`` writable (writes and removes a marker beside it) before anything
+       else, so a missing bucket or directory fails the task naming the URI and ``audit_uri``
+       while nothing is merged yet.
+    2. Reads the latest matches (GetMatches, every page) and keeps the groups with
        ``ConfidenceScore >= min_confidence``, best score first (ties by MatchId).
-    2. Walks them in that order, skipping groups with fewer than two profiles still existing
+    3. Walks them in that order, skipping groups with fewer than two profiles still existing
        (already merged by an earlier run: re-runs are safe), until ``max_merges`` groups are planned;
        the rest wait for the next run (``groups_deferred``).
-    3. In each group the main profile is the smallest ProfileId (deterministic: the same group
+    4. In each group the main profile is the smallest ProfileId (deterministic: the same group
        always merges into the same profile); the others are merged into it. Field values
        follow MergeProfiles' defaults (the main profile's values are kept).
-    4. Calls GetAutoMergingPreview with ``consolidation`` / ``conflict_resolution`` (default: the
+    5. Calls GetAutoMergingPreview with ``consolidation`` / ``conflict_resolution`` (default: the
        domain's AutoMerging settings) and ``min_confidence`` and logs its counts. When
        ``check_preview`` is on and the preview says more profiles would be merged than this run
        plans to merge, it stops before merging anything (in a dry run it only warns): the backlog
        is bigger than ``max_merges`` allows, so a person should look first. Turn it off to merge
        the backlog ``max_merges`` groups per run.
-    5. With ``dry_run=True`` (the default) nothing is merged. Otherwise MergeProfiles per group.
-    6. Writes a JSON Lines audit file to ``audit_uri`` (a local path or ``s3://bucket/key``
-       through the same connection), one line per group: match id, score, main profile id,
-       merged profile ids and the outcome (``merged``, ``would_merge``, ``skipped_stale``). It is
-       written even when a merge fails midway, for what was done until then.
+    6. With ``dry_run=True`` (the default) nothing is merged. Otherwise MergeProfiles per group.
+    7. Writes a JSON Lines audit file to ``audit_uri`` (a local path or ``s3://bucket/key``
+       through the same connection, with server-side encryption), one line per group: match id,
+       score, main profile id, merged profile ids and the outcome (``merged``, ``would_merge``,
+       ``skipped_stale``). It is written even when a merge fails midway, for what was done until then.
 
     Returns ``{"groups_considered", "groups_merged", "profiles_merged", "groups_skipped",
     "groups_deferred", "preview_profiles_to_merge", "dry_run", "audit_uri"}``; in a dry run
@@ -443,8 +455,8 @@ class CustomerProfilesMergeMatchesOperator(ConvertsTemplatedArguments, AwsBaseOp
         domain_name: str,
         min_confidence: float,
         audit_uri: str,
-        dry_run: bool = True,
-        max_merges: int = 100,
+        dry_run: bool = DRY_RUN_BY_DEFAULT,
+        max_merges: int = DEFAULT_MAX_MERGES,
         consolidation: dict[str, Any] | None = None,
         conflict_resolution: dict[str, Any] | None = None,
         check_preview: bool = True,
@@ -468,84 +480,28 @@ class CustomerProfilesMergeMatchesOperator(ConvertsTemplatedArguments, AwsBaseOp
             aws_partition=self.hook.conn_partition,
             domain_name=self.domain_name,
         )
-        groups = self.hook.get_match_groups(self.domain_name, self.min_confidence)
-        audit: list[dict[str, Any]] = []
-        planned: list[dict[str, Any]] = []
-        for group in groups:
-            if len(planned) >= self.max_merges:
-                break
-            existing = self.hook.existing_profile_ids(self.domain_name, group["profile_ids"])
-            record = {
-                "match_id": group["match_id"],
-                "confidence_score": group["confidence_score"],
-                "main_profile_id": existing[0] if existing else None,
-                "merged_profile_ids": existing[1:],
-            }
-            if len(existing) < 2:
-                audit.append({**record, "outcome": "skipped_stale"})
-            else:
-                planned.append(record)
-        skipped = len(audit)
-        profiles_planned = sum(len(record["merged_profile_ids"]) for record in planned)
-        self.log.info(
-            "%d match groups at confidence >= %s: %d planned (%d profiles), %d already merged, %d left for later",
-            len(groups),
-            self.min_confidence,
-            len(planned),
-            profiles_planned,
-            skipped,
-            len(groups) - len(planned) - skipped,
+        options = MergeOptions(
+            domain_name=self.domain_name,
+            min_confidence=self.min_confidence,
+            audit_uri=self.audit_uri,
+            dry_run=self.dry_run,
+            max_merges=self.max_merges,
+            consolidation=self.consolidation,
+            conflict_resolution=self.conflict_resolution,
+            check_preview=self.check_preview,
         )
-        preview = self.hook.get_auto_merging_preview(
-            self.domain_name, self.min_confidence, self.consolidation, self.conflict_resolution
+        s3 = (
+            s3_settings_from_connection(self.aws_conn_id, self.region_name, self.verify)
+            if is_s3(self.audit_uri)
+            else None
         )
-        self.log.info("Auto-merging preview: %s", preview)
-        if self.check_preview and preview["NumberOfProfilesWillBeMerged"] > profiles_planned:
-            message = (
-                f"GetAutoMergingPreview says {preview['NumberOfProfilesWillBeMerged']} profiles would be "
-                "merged, "
-                f"more than the {profiles_planned} this run plans to merge (max_merges={self.max_merges}). "
-                "Review the matches, then raise max_merges or set check_preview=False."
-            )
-            if not self.dry_run:
-                raise AirflowException(message)
-            self.log.warning("%s (dry run: continuing)", message)
-        merged_groups = merged_profiles = 0
-        try:
-            for record in planned:
-                if not self.dry_run:
-                    self.hook.merge_profiles(self.domain_name, record["main_profile_id"], record["merged_profile_ids"])
-                audit.append({**record, "outcome": "would_merge" if self.dry_run else "merged"})
-                merged_groups += 1
-                merged_profiles += len(record["merged_profile_ids"])
-        finally:
-            self._write_audit(audit)
+        matches = self.hook.iterate_items("get_matches", DomainName=self.domain_name)
+        result = merge_matches(self.hook.conn, matches, options, s3)
         self.log.info(
             "%s %d groups (%d profiles); audit written to %s",
-            "Would merge" if self.dry_run else "Merged",
-            merged_groups,
-            merged_profiles,
-            self.audit_uri,
+            "Would merge" if result.dry_run else "Merged",
+            result.groups_merged,
+            result.profiles_merged,
+            result.audit_uri,
         )
-        return {
-            "groups_considered": len(groups),
-            "groups_merged": merged_groups,
-            "profiles_merged": merged_profiles,
-            "groups_skipped": skipped,
-            "groups_deferred": len(groups) - len(planned) - skipped,
-            "preview_profiles_to_merge": preview["NumberOfProfilesWillBeMerged"],
-            "dry_run": self.dry_run,
-            "audit_uri": self.audit_uri,
-        }
-
-    def _write_audit(self, records: list[dict[str, Any]]) -> None:
-        """Write ``records`` as JSON Lines to a local path or ``s3://`` (this connection, SSE-S3)."""
-        body = "".join(json.dumps(record, sort_keys=True) + "\n" for record in records)
-        if self.audit_uri.startswith("s3://"):
-            bucket, key = S3Hook.parse_s3_url(self.audit_uri)
-            s3 = S3Hook(**self._hook_parameters)
-            s3.load_string(body, key=key, bucket_name=bucket, replace=True, encrypt=True)
-            return
-        path = Path(self.audit_uri)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(body)
+        return result.as_dict()
