@@ -130,3 +130,25 @@ def test_match_exports_and_sql_loads_name_the_matches_the_partitions_and_the_tab
     assert datasets(postgres_event, "outputs") == [
         (f"postgres://{POSTGRES_HOST}:{POSTGRES_PORT}", f"test.public.{pg_table}", rows)
     ]
+
+
+def test_an_unknown_account_leaves_only_the_customer_profiles_dataset_out(match_service, tmp_path, caplog, monkeypatch):
+    """STS unreachable (a closed port): the lineage call still answers, with the other datasets."""
+    from airflow.sdk.execution_time.context import OutletEventAccessors
+
+    connection = json.loads(os.environ["AIRFLOW_CONN_CP_MATCHES"])
+    connection["extra"]["service_config"]["sts"] = {"endpoint_url": "http://127.0.0.1:9"}
+    monkeypatch.setenv("AIRFLOW_CONN_CP_MATCHES", json.dumps(connection))
+    match_service.seed(groups=3)
+    operator = CustomerProfilesMatchesToParquetOperator(
+        task_id="export", domain_name=match_service.domain, destination=str(tmp_path), aws_conn_id="cp_matches"
+    )
+    result = operator.execute({"outlet_events": OutletEventAccessors()})
+
+    lineage = operator.get_openlineage_facets_on_complete(None)
+
+    assert lineage.inputs == []
+    [output] = lineage.outputs
+    assert (output.namespace, output.name) == ("file", result["uri"].removeprefix("file://"))
+    assert output.outputFacets["outputStatistics"].rowCount == result["rows"] == 6
+    assert "Customer Profiles dataset left out, the AWS account is unknown" in caplog.text
