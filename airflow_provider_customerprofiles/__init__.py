@@ -51,6 +51,7 @@ def get_provider_info() -> dict[str, Any]:
         "extra-links": [
             "airflow_provider_customerprofiles.links.customer_profiles.CustomerProfilesDomainLink",
             "airflow_provider_customerprofiles.links.customer_profiles.CustomerProfilesWorkflowLink",
+            "airflow_provider_customerprofiles.links.customer_profiles.CustomerProfilesIdentityResolutionLink",
         ],
         "transfers": [
             {

@@ -27,3 +27,11 @@ class CustomerProfilesWorkflowLink(BaseAwsLink):
     name = "Customer Profiles Integration Workflow"
     key = "customer_profiles_workflow"
     format_str = _CUSTOMER_PROFILES_CONSOLE + "/domains/{domain_name}/workflows/{workflow_id}"
+
+
+class CustomerProfilesIdentityResolutionLink(BaseAwsLink):
+    """Link to a domain's identity-resolution (matching) page in the AWS console."""
+
+    name = "Customer Profiles Identity Resolution"
+    key = "customer_profiles_identity_resolution"
+    format_str = _CUSTOMER_PROFILES_CONSOLE + "/domains/{domain_name}/identity-resolution"

@@ -25,7 +25,10 @@ from airflow_provider_customerprofiles.hooks.customer_profiles import (
     describe_status,
     identity_resolution_job_result,
 )
-from airflow_provider_customerprofiles.links.customer_profiles import CustomerProfilesWorkflowLink
+from airflow_provider_customerprofiles.links.customer_profiles import (
+    CustomerProfilesIdentityResolutionLink,
+    CustomerProfilesWorkflowLink,
+)
 from airflow_provider_customerprofiles.templating import (
     AWS_ARGUMENTS,
     FLAG,
@@ -177,6 +180,7 @@ class CustomerProfilesIdentityResolutionJobSensor(ConvertsTemplatedArguments, Aw
         "started_after": OrNone(Moment()),
         "partial_success_is_success": FLAG,
     }
+    operator_extra_links = (CustomerProfilesIdentityResolutionLink(),)
 
     def __init__(
         self,
@@ -210,6 +214,13 @@ class CustomerProfilesIdentityResolutionJobSensor(ConvertsTemplatedArguments, Aw
         return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
     def execute(self, context: Context) -> Any:
+        CustomerProfilesIdentityResolutionLink.persist(
+            context=context,
+            operator=self,
+            region_name=self.hook.conn_region_name,
+            aws_partition=self.hook.conn_partition,
+            domain_name=self.domain_name,
+        )
         if not self.deferrable:
             return super().execute(context)
         if self.job_id:
@@ -242,6 +253,13 @@ class CustomerProfilesIdentityResolutionJobSensor(ConvertsTemplatedArguments, Aw
         if event["status"] != "success":
             raise AirflowException(event["message"])
         job = self.hook.conn.get_identity_resolution_job(DomainName=self.domain_name, JobId=event["job_id"])
+        self.log.info(
+            "Identity resolution job %s %s (started %s, ended %s)",
+            job["JobId"],
+            job.get("Status"),
+            job.get("JobStartTime"),
+            job.get("JobEndTime"),
+        )
         return identity_resolution_job_result(job)
 
     def poke(self, context: Context) -> PokeReturnValue | bool:

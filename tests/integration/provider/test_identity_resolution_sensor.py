@@ -8,6 +8,7 @@ import threading
 import pytest
 from airflow.sdk import DAG
 
+from airflow_provider_customerprofiles.links.customer_profiles import CustomerProfilesIdentityResolutionLink
 from airflow_provider_customerprofiles.sensors.customer_profiles import CustomerProfilesIdentityResolutionJobSensor
 from airflow_provider_customerprofiles.testing import run_dag, xcom
 from tests.conftest import s3_client
@@ -126,3 +127,18 @@ def test_sensor_returns_the_exporting_location(
     assert location == f"s3://{s3_bucket}/identity-resolution/{job_id}/"
     keys = [o["Key"] for o in s3_client(moto_s3_server).list_objects_v2(Bucket=s3_bucket)["Contents"]]
     assert all(key.startswith(f"identity-resolution/{job_id}/") for key in keys) and keys
+
+
+@pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferred"])
+def test_sensor_links_the_domain_and_logs_how_the_job_ended(airflow_db, emulator, domain, task_log, deferrable):
+    job_id = start_job(emulator, domain)
+
+    tis = run_dag(sensor_dag(f"ir_link_{deferrable}", emulator, domain, job_id=job_id, deferrable=deferrable))
+
+    link = xcom(tis["wait_for_job"], CustomerProfilesIdentityResolutionLink.key)
+    assert link["domain_name"] == domain
+    url = CustomerProfilesIdentityResolutionLink().format_link(**link)
+    assert url.endswith(f"/domains/{domain}/identity-resolution")
+    assert f"region={link['region_name']}" in url
+    assert f"Identity resolution job {job_id}" in task_log()
+    assert "COMPLETED" in task_log()
