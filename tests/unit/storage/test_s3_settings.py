@@ -7,8 +7,9 @@ import logging
 import pickle
 
 import pytest
+from botocore.credentials import Credentials
 
-from airflow_provider_customerprofiles.s3 import S3Settings
+from airflow_provider_customerprofiles.storage import S3Settings
 
 SECRET, TOKEN = "wJalrXUtnFEMI-K7MDENG-secret", "FwoGZXIvYXdzEJr-session-token"
 
@@ -52,3 +53,41 @@ def test_airflow_refuses_to_serialize_it_for_xcom(settings):
 def test_the_credentials_still_reach_the_clients(settings):
     credentials = settings.client._request_signer._credentials.get_frozen_credentials()
     assert (credentials.access_key, credentials.secret_key, credentials.token) == ("AKIDEXAMPLE", SECRET, TOKEN)
+
+
+def test_a_given_provider_wins_over_static_keys_and_stays_out_of_the_text():
+    provider = Credentials("AKIDPROVIDED", SECRET, TOKEN)
+    settings = S3Settings("AKIDSTATIC", "static-secret", credentials=provider, region="eu-west-1")
+
+    assert settings.client._request_signer._credentials is provider
+    assert SECRET not in repr(settings) and "static-secret" not in repr(settings)
+
+
+def test_settings_without_credentials_say_so():
+    assert not S3Settings(region="eu-west-1").has_credentials
+    with pytest.raises(ValueError, match="no S3 credentials were given"):
+        S3Settings(region="eu-west-1").filesystem()
+
+
+@pytest.mark.parametrize(
+    ("given", "arguments"),
+    [
+        ({}, {"ServerSideEncryption": "AES256"}),
+        ({"encryption": "aws:kms"}, {"ServerSideEncryption": "aws:kms"}),
+        ({"encryption": "aws:kms", "kms_key_id": "k-1"}, {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "k-1"}),
+    ],
+)
+def test_server_side_encryption_is_aes256_unless_kms_is_asked_for(given, arguments):
+    assert S3Settings("AKID", SECRET, **given).put_arguments() == arguments
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"encryption": "none"}, r"encryption must be one of \('AES256', 'aws:kms'\), not 'none'"),
+        ({"kms_key_id": "k-1"}, r"kms_key_id needs encryption='aws:kms'"),
+    ],
+)
+def test_encryption_settings_are_checked(given, message):
+    with pytest.raises(ValueError, match=message):
+        S3Settings("AKID", SECRET, **given)
