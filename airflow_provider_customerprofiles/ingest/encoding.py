@@ -14,9 +14,12 @@ Arrow type                         JSON value
 null                               omitted (``null`` when nulls are kept)
 bool                               ``true`` / ``false``
 int8..int64, uint8..uint64         number, exact (no float round trip)
-float16, float32                   number, shortest text that round-trips the value
+float16, float32                   number, the shortest text that reads back as the same
+                                   float16 / float32 value (0.1, not 0.099975586)
 float64                            number; NaN / Infinity reject the row
-decimal32/64/128/256               string with the column's exact scale ("12.30")
+decimal32/64/128/256               string with the column's exact scale ("12.30",
+                                   "0.0000001"), never an exponent; a negative scale
+                                   gives a whole number ("1200")
 string, large_string, string_view  string
 binary, large_binary, fixed/view   string, base64
 date32, date64                     "YYYY-MM-DD"
@@ -28,8 +31,11 @@ month_day_nano_interval            {"months", "days", "nanoseconds"}
 dictionary                         the decoded value
 struct                             object (null members omitted unless kept)
 list, large_list, fixed/view list  array (null elements kept as ``null``)
-map                                object; keys as strings
+map                                object; text keys as they are, other keys as their
+                                   JSON text ("1", "true"); a map that repeats a key
+                                   rejects the row
 extension types                    their storage type
+union, run_end_encoded             none, at any depth: ``check_encodable`` names the column
 =================================  ===============================================
 """
 
@@ -37,8 +43,11 @@ from __future__ import annotations
 
 import base64
 import json
+import math
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -52,6 +61,10 @@ _dumps_lenient = json.JSONEncoder(ensure_ascii=False, allow_nan=True, separators
 
 class UnsupportedTypeError(TypeError):
     """A column has an Arrow type with no JSON mapping (for example a union)."""
+
+
+class RepeatedMapKeyError(ValueError):
+    """A map holds one key twice: a JSON object cannot, and keeping one entry would lose data silently."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +105,37 @@ def _binary(arr: pa.Array) -> list[Any]:
 
 
 def _short_floats(arr: pa.Array) -> list[Any]:
-    return [None if v is None else float(v) for v in _strings(arr.cast(pa.float32()))]
+    """Arrow's text cast of a float32 is its shortest round-trip text."""
+    return [None if v is None else float(v) for v in _strings(arr)]
+
+
+def _shortest_half(value: float) -> float:
+    """The shortest decimal that reads back as the same float16 (Arrow has no text cast for float16)."""
+    if not math.isfinite(value):
+        return value
+    for digits in range(1, 5):
+        shorter = float(f"{value:.{digits}g}")
+        try:
+            if struct.unpack("e", struct.pack("e", shorter))[0] == value:
+                return shorter
+        except OverflowError:  # rounded past float16's largest value
+            continue
+    return float(f"{value:.5g}")  # five significant digits round-trip every float16
+
+
+def _half_floats(arr: pa.Array) -> list[Any]:
+    return [None if v is None else _shortest_half(v) for v in arr.cast(pa.float32()).to_pylist()]
+
+
+def _decimals(arr: pa.Array) -> list[Any]:
+    """
+    Arrow's text at the column's scale. Arrow writes an exponent when the scale is negative
+    ("1.2E+3") or a value is under 1E-6 at a scale over 6 ("1E-7"): those are rewritten.
+    """
+    texts = _strings(arr)
+    if 0 <= arr.type.scale <= 6:
+        return texts
+    return [t if t is None or "E" not in t else format(Decimal(t), "f") for t in texts]
 
 
 def _intervals(arr: pa.Array) -> list[Any]:
@@ -133,20 +176,23 @@ def _lists(arr: pa.Array, keep_nulls: bool) -> list[Any]:
     return [values[lo:hi] if ok else None for lo, hi, ok in zip(starts, ends, valid, strict=True)]
 
 
+def _member_name(key: Any) -> str:
+    """A map key as an object member name: text as it is, anything else as its JSON text ("1", "true")."""
+    return key if isinstance(key, str) else _dumps_lenient(key)
+
+
 def _maps(arr: pa.MapArray, keep_nulls: bool) -> list[Any]:
     offsets = arr.offsets.to_pylist()
-    keys = [None if k is None else str(k) for k in to_json_values(arr.values.field(0), keep_nulls)]
+    keys = [_member_name(k) for k in to_json_values(arr.values.field(0), keep_nulls)]
     items = to_json_values(arr.values.field(1), keep_nulls)
     valid = arr.is_valid().to_pylist()
-    return [
-        _drop_nulls(
-            dict(zip(keys[offsets[i] : offsets[i + 1]], items[offsets[i] : offsets[i + 1]], strict=True)),
-            keep_nulls,
-        )
-        if ok
-        else None
-        for i, ok in enumerate(valid)
-    ]
+    out: list[Any] = []
+    for lo, hi, ok in zip(offsets[:-1], offsets[1:], valid, strict=True):
+        members = dict(zip(keys[lo:hi], items[lo:hi], strict=True)) if ok else None
+        if members is not None and len(members) < hi - lo:
+            raise RepeatedMapKeyError("a map repeats a key")  # never the key: it may be customer data
+        out.append(None if members is None else _drop_nulls(members, keep_nulls))
+    return out
 
 
 _PLAIN: tuple[Callable[[pa.DataType], bool], ...] = (
@@ -162,9 +208,9 @@ _FLAT: tuple[tuple[Callable[[pa.DataType], bool], Callable[[pa.Array], list[Any]
     (pa.types.is_timestamp, _timestamps),
     (pa.types.is_date, _strings),
     (pa.types.is_time, _strings),
-    (pa.types.is_decimal, _strings),
+    (pa.types.is_decimal, _decimals),
     (pa.types.is_duration, _durations),
-    (pa.types.is_float16, _short_floats),
+    (pa.types.is_float16, _half_floats),
     (pa.types.is_float32, _short_floats),
     (lambda t: t == pa.month_day_nano_interval(), _intervals),
     (pa.types.is_binary, _binary),
@@ -206,11 +252,29 @@ def to_json_values(arr: pa.Array | pa.ChunkedArray, keep_nulls: bool = False) ->
     raise UnsupportedTypeError(f"Arrow type {t} has no JSON mapping")
 
 
+def _has_mapping(t: pa.DataType) -> bool:
+    """Whether every type in ``t``'s tree has a JSON mapping: checked on types alone, because
+    pyarrow aborts the process building some arrays of types that have none (a union in a struct)."""
+    if isinstance(t, pa.BaseExtensionType):
+        return _has_mapping(t.storage_type)
+    if pa.types.is_dictionary(t):
+        return _has_mapping(t.value_type)
+    if pa.types.is_struct(t):
+        return all(_has_mapping(t.field(i).type) for i in range(t.num_fields))
+    if pa.types.is_map(t):
+        return _has_mapping(t.key_type) and _has_mapping(t.item_type)
+    if any(check(t) for check in _LISTS):
+        return _has_mapping(t.value_type)
+    return any(check(t) for check in _PLAIN) or any(check(t) for check, _ in _FLAT)
+
+
 def check_encodable(schema: pa.Schema, source: str) -> None:
     """Fail before any write if a column's type cannot be encoded; names the column and file."""
     for field in schema:
         try:
-            to_json_values(pa.nulls(1, field.type))
+            if not _has_mapping(field.type):
+                raise UnsupportedTypeError(field.type)
+            to_json_values(pa.nulls(1, field.type))  # and every kernel the conversion needs exists
         except (UnsupportedTypeError, pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
             raise UnsupportedTypeError(
                 f"Column {field.name!r} of {source} has Arrow type {field.type}, which has no JSON mapping"
@@ -243,7 +307,7 @@ class BatchEncoder:
     def encode(self, batch: pa.RecordBatch) -> list[EncodedRow]:
         selected = [(i, n) for i, n in enumerate(batch.schema.names) if self.renames is None or n in self.renames]
         names = [self.renames[n] if self.renames is not None else n for _, n in selected]
-        invalid: dict[int, list[str]] = {}
+        invalid: dict[int, dict[str, list[str]]] = {}
         columns = [_valid_json_values(batch.column(i), n, invalid, self.keep_nulls) for i, n in selected]
         keep_nulls = self.keep_nulls
         out: list[EncodedRow] = []
@@ -278,29 +342,39 @@ class BatchEncoder:
         return EncodedRow(obj, key)
 
 
-def _invalid_row(row: dict[str, Any], columns: list[str]) -> EncodedRow:
-    """A row refused for invalid bytes: its other fields, and no unique key (never computed from bad bytes)."""
-    names = ", ".join(repr(column) for column in columns)
-    return EncodedRow(_dumps_lenient(row), None, f"text that is not valid UTF-8 in column(s) {names}")
+# Values that refuse only their row, and the reason given (with the columns that hold one):
+# Parquet readers do not check that string data is UTF-8, and a map may repeat a key.
+_ROW_PROBLEMS: dict[type[Exception], str] = {
+    UnicodeDecodeError: "text that is not valid UTF-8 in column(s) {}",
+    RepeatedMapKeyError: "a map in column(s) {} repeats a key",
+}
 
 
-def _valid_json_values(arr: pa.Array, column: str, invalid: dict[int, list[str]], keep_nulls: bool) -> list[Any]:
+def _invalid_row(row: dict[str, Any], problems: dict[str, list[str]]) -> EncodedRow:
+    """A row refused for its values: its other fields, and no unique key (never computed from bad values)."""
+    reasons = [reason.format(", ".join(repr(c) for c in columns)) for reason, columns in problems.items()]
+    return EncodedRow(_dumps_lenient(row), None, "; ".join(reasons))
+
+
+def _valid_json_values(
+    arr: pa.Array, column: str, invalid: dict[int, dict[str, list[str]]], keep_nulls: bool
+) -> list[Any]:
     """
-    ``to_json_values``, with ``None`` for the rows whose text is not valid UTF-8, which are added to ``invalid``.
+    ``to_json_values``, with ``None`` for the rows of one of ``_ROW_PROBLEMS``, which are added to ``invalid``.
 
-    Parquet readers do not check that string data is UTF-8: it fails only when Python decodes it.
     The column is converted whole, as usual; only a column that fails is converted again row by row.
     """
     try:
         return to_json_values(arr, keep_nulls)
-    except UnicodeDecodeError:
+    except tuple(_ROW_PROBLEMS):
         pass
     values: list[Any] = []
     for i in range(len(arr)):
         try:
             values.extend(to_json_values(arr.take([i]), keep_nulls))
-        except UnicodeDecodeError:
-            invalid.setdefault(i, []).append(column)
+        except tuple(_ROW_PROBLEMS) as exc:
+            reason = _ROW_PROBLEMS[type(exc)]
+            invalid.setdefault(i, {}).setdefault(reason, []).append(column)
             values.append(None)
     return values
 

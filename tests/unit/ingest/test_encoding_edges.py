@@ -1,8 +1,14 @@
-"""Encoder edge cases: zero and null values, chunked input, rows without a key or columns, and the size limit."""
+"""
+Encoder edge cases: zero and null values, chunked input, rows without a key or columns, the size limit,
+and the inputs the property tests once found mis-encoded (repeated and bool map keys, decimals that
+Arrow writes with an exponent, float16 text, a union inside a struct).
+"""
 
 from __future__ import annotations
 
 import json
+import struct
+from decimal import Decimal
 
 import pyarrow as pa
 import pytest
@@ -11,6 +17,9 @@ from airflow_provider_customerprofiles.ingest.encoding import (
     MAX_OBJECT_CHARS,
     BatchEncoder,
     EncodedRow,
+    RepeatedMapKeyError,
+    UnsupportedTypeError,
+    check_encodable,
     to_json_values,
 )
 
@@ -172,3 +181,106 @@ def test_one_character_over_the_limit_is_rejected_with_the_whole_object():
     assert row.rejection == "encoded object has 256001 characters (limit 256000)"
     assert row.key == "a"
     assert json.loads(row.obj) == {"id": "a", "blob": "é" * (MAX_OBJECT_CHARS + 1 - 20)}
+
+
+TAGS = pa.map_(pa.string(), pa.int64())
+ITEMS = pa.list_(pa.struct([("m", TAGS)]))
+
+
+def test_a_map_that_repeats_a_key_is_an_error_not_a_lost_entry():
+    with pytest.raises(RepeatedMapKeyError) as raised:
+        to_json_values(pa.array([[("secret", 1), ("secret", 2)]], TAGS))
+    assert "secret" not in str(raised.value)
+
+
+def test_a_row_whose_map_repeats_a_key_is_refused_naming_the_column_never_the_key():
+    tags = pa.array([[("a", 1)], [("secret", 1), ("b", 2), ("secret", 3)], None], TAGS)
+    batch = pa.record_batch(
+        {"id": ["k1", "k2", "k3"], "tags": tags, "nested": pa.array([[{"m": [("x", 1)]}]] * 3, ITEMS)}
+    )
+
+    rows = BatchEncoder(None, ["id"]).encode(batch)
+
+    assert [r.rejection for r in rows] == [None, "a map in column(s) 'tags' repeats a key", None]
+    assert [json.loads(r.obj) for r in rows] == [
+        {"id": "k1", "tags": {"a": 1}, "nested": [{"m": {"x": 1}}]},
+        {"id": "k2", "nested": [{"m": {"x": 1}}]},
+        {"id": "k3", "nested": [{"m": {"x": 1}}]},
+    ]
+    assert "secret" not in rows[1].obj + rows[1].rejection
+
+
+def test_repeated_keys_in_nested_maps_and_bad_text_are_all_named():
+    text = pa.array([b"ok", b"\xff"], pa.binary()).view(pa.string())
+    nested = pa.array([[{"m": [("x", 1)]}], [{"m": [("x", 1), ("x", 2)]}]], ITEMS)
+    batch = pa.record_batch({"id": ["a", "b"], "name": text, "items": nested})
+
+    rows = BatchEncoder(None, ["id"]).encode(batch)
+
+    assert rows[0].rejection is None
+    assert (
+        rows[1].rejection
+        == "text that is not valid UTF-8 in column(s) 'name'; a map in column(s) 'items' repeats a key"
+    )
+    assert json.loads(rows[1].obj) == {"id": "b"}
+
+
+def test_map_keys_that_are_not_text_are_written_as_json_spells_them():
+    assert to_json_values(pa.array([[(True, 1), (False, 2)]], pa.map_(pa.bool_(), pa.int8()))) == [
+        {"true": 1, "false": 2}
+    ]
+    assert to_json_values(pa.array([[(-7, "a")]], pa.map_(pa.int32(), pa.string()))) == [{"-7": "a"}]
+
+
+@pytest.mark.parametrize(
+    ("array", "expected"),
+    [
+        (
+            pa.array([Decimal(0), Decimal("1E-7"), Decimal("-5E-7"), None], pa.decimal128(7, 7)),
+            ["0.0000000", "0.0000001", "-0.0000005", None],
+        ),
+        (
+            pa.array([Decimal("1E-20"), Decimal("0.5")], pa.decimal256(40, 20)),
+            ["0.00000000000000000001", "0.50000000000000000000"],
+        ),
+        (pa.array([Decimal(1200), Decimal(-100), Decimal(0)], pa.decimal128(5, -2)), ["1200", "-100", "0"]),
+        (pa.array([Decimal("12300000")], pa.decimal256(3, -5)), ["12300000"]),
+    ],
+    ids=str,
+)
+def test_decimals_never_come_out_with_an_exponent(array, expected):
+    assert to_json_values(array) == expected
+
+
+def float16_of(value: float) -> float:
+    return struct.unpack("e", struct.pack("e", value))[0]
+
+
+@pytest.mark.parametrize(
+    ("stored", "text"),
+    [(0.1, "0.1"), (65504, "65500.0"), (-(2.0**-24), "-6e-08"), (1 / 3, "0.3333"), (1.5, "1.5")],
+)
+def test_float16_is_written_at_its_own_shortest_round_trip_text(stored, text):
+    [value] = to_json_values(pa.array([stored], pa.float16()))
+    assert json.dumps(value) == text
+    assert float16_of(float(text)) == float16_of(stored)
+
+
+UNION = pa.dense_union([pa.field("a", pa.int8()), pa.field("b", pa.string())])
+
+
+@pytest.mark.parametrize(
+    "column_type",
+    [
+        pa.struct([("i", UNION)]),
+        pa.list_(pa.struct([("i", UNION)])),
+        pa.map_(pa.string(), pa.struct([("i", UNION)])),
+        pa.dictionary(pa.int8(), pa.struct([("i", UNION)])),
+        pa.struct([("r", pa.run_end_encoded(pa.int32(), pa.string()))]),
+    ],
+    ids=str,
+)
+def test_a_type_without_a_mapping_inside_a_struct_fails_naming_the_column(column_type):
+    # Before the type tree was walked, pyarrow aborted the whole process here.
+    with pytest.raises(UnsupportedTypeError, match=r"^Column 'odd' of f\.parquet has Arrow type "):
+        check_encodable(pa.schema([("fine", pa.int64()), ("odd", column_type)]), "f.parquet")
