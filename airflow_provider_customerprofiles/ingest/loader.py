@@ -35,6 +35,15 @@ from airflow_provider_customerprofiles.ingest.checkpoint import Checkpoint, Rang
 from airflow_provider_customerprofiles.ingest.dead_letter import DeadLetter, DeadLetterWriter
 from airflow_provider_customerprofiles.ingest.encoding import BatchEncoder, check_encodable
 from airflow_provider_customerprofiles.ingest.keys import grouping_key
+from airflow_provider_customerprofiles.ingest.metrics import (
+    DEAD_LETTERED,
+    NO_METRICS,
+    OBJECTS_WRITTEN,
+    RETRIES,
+    THROTTLES,
+    Metrics,
+    MetricsReporter,
+)
 from airflow_provider_customerprofiles.ingest.object_type import (
     ObjectTypeKeys,
     PreflightError,
@@ -43,7 +52,7 @@ from airflow_provider_customerprofiles.ingest.object_type import (
 )
 from airflow_provider_customerprofiles.ingest.periodic import Periodic
 from airflow_provider_customerprofiles.ingest.progress import ProgressReporter
-from airflow_provider_customerprofiles.ingest.rate_limit import AdaptiveRateLimiter
+from airflow_provider_customerprofiles.ingest.rate_limit import AdaptiveRateLimiter, RateLimiter
 from airflow_provider_customerprofiles.ingest.sender import BATCH_SIZE, Failure, Sender, WorkerPool
 from airflow_provider_customerprofiles.ingest.source import (
     SourceFile,
@@ -70,7 +79,10 @@ class FailedRatioExceeded(Exception):
 @dataclass
 class LoadOptions:
     """What to load into, and how. ``columns``: a list to select, or a dict Parquet column -> object field.
-    ``commit_interval``: seconds between checkpoint saves of the finished row ranges."""
+    ``commit_interval``: seconds between checkpoint saves of the finished row ranges.
+    ``rate_limiter``: pacing shared with other loads (e.g. ``shared_quota.SharedRateLimiter``); None paces
+    this load alone at ``max_requests_per_second``. ``metrics``: where counters and gauges go, every
+    ``metrics_interval`` seconds and at the end (see ``ingest.metrics``)."""
 
     domain_name: str
     object_type_name: str
@@ -87,6 +99,9 @@ class LoadOptions:
     max_attempts: int = 8
     progress_interval: float = 5.0
     commit_interval: float = 5.0
+    rate_limiter: RateLimiter | None = None
+    metrics: Metrics | None = None
+    metrics_interval: float = 5.0
 
     def renames(self) -> dict[str, str] | None:
         if self.columns is None:
@@ -202,7 +217,7 @@ class _Run:
         self.settled: list[_Chunk] = []  # settled, not yet recordable: an earlier row is still open
         self.file_rows: dict[str, int] = {}
         self.read_before: dict[str, int] = {}  # each file's read mark from earlier tries
-        self.limiter = AdaptiveRateLimiter(options.max_requests_per_second)
+        self.limiter = options.rate_limiter or AdaptiveRateLimiter(options.max_requests_per_second)
         self.sender = Sender(
             client,
             options.domain_name,
@@ -219,6 +234,7 @@ class _Run:
         self.rows_skipped = 0
         self.rows_resent = 0
         self.committer = Periodic(self._commit, options.commit_interval, "cp-ingest-commit")
+        self.metrics = MetricsReporter(options.metrics or NO_METRICS, self._metric_counts, self.limiter.current_rate)
 
     def check_outputs(self) -> None:
         """Fail before the first put when dead letters or the checkpoint cannot be written: otherwise
@@ -336,6 +352,15 @@ class _Run:
         done = self.rows_skipped + self.ledger.rows_read
         return done, self.rows_total, counters.retries, counters.throttles, self.ledger.rejected
 
+    def _metric_counts(self) -> dict[str, int]:
+        counters = self.sender.counters
+        return {
+            OBJECTS_WRITTEN: self.ledger.accepted,
+            DEAD_LETTERED: self.ledger.rejected,
+            THROTTLES: counters.throttles,
+            RETRIES: counters.retries,
+        }
+
     def run(self) -> LoadResult:
         started = time.monotonic()
         for file in self.files:
@@ -356,6 +381,7 @@ class _Run:
         progress = ProgressReporter(self._snapshot, log, self.options.progress_interval).start()
         self.pool = WorkerPool(self.options.max_workers, self.sender.send)
         self.committer.start()
+        metrics = Periodic(self.metrics.report, self.options.metrics_interval, "cp-ingest-metrics").start()
         try:
             for file in self.files:
                 self._read_file(file)
@@ -364,6 +390,8 @@ class _Run:
                 self.pool.close()
             finally:
                 progress.stop()
+                metrics.stop()
+                self.metrics.report()
                 self.committer.stop()
                 self._commit()  # even after an error: a retry then resumes from every settled range
         seconds = time.monotonic() - started

@@ -14,6 +14,20 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
+
+
+class RateLimiter(Protocol):
+    """What the sender needs from a limiter: one per process (below) or shared (``shared_quota``)."""
+
+    def acquire(self) -> None:
+        """Block until this caller may send one request."""
+
+    def on_throttle(self) -> None:
+        """The service said 429: slow down."""
+
+    def current_rate(self) -> float:
+        """Requests a second allowed now (for progress and metrics)."""
 
 
 class AdaptiveRateLimiter:

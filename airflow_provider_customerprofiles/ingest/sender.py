@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
-from airflow_provider_customerprofiles.ingest.rate_limit import AdaptiveRateLimiter
+from airflow_provider_customerprofiles.ingest.rate_limit import RateLimiter
 
 BATCH_SIZE = 10
 
@@ -88,7 +88,7 @@ class Sender:
         client: Any,
         domain_name: str,
         object_type_name: str,
-        limiter: AdaptiveRateLimiter,
+        limiter: RateLimiter,
         on_accepted: Callable[[Sequence[Item]], None],
         on_rejected: Callable[[Sequence[Item], Failure], None],
         *,

@@ -1,0 +1,167 @@
+"""The shared limiter when its store fails and comes back, its per-load pacing, and the metrics reporter.
+
+The store here stands in for Redis to script an outage (the fake is the point); the scripts
+themselves run against a real Redis in tests/integration/ingest/test_shared_quota.py.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from airflow_provider_customerprofiles.ingest.metrics import (
+    OBJECTS_PER_SECOND,
+    OBJECTS_WRITTEN,
+    REQUEST_RATE_LIMIT,
+    THROTTLES,
+    MetricsReporter,
+)
+from airflow_provider_customerprofiles.ingest.shared_quota import SharedRateLimiter
+from tests.unit.ingest.test_rate_limit import FakeClock
+
+
+class ScriptedStore:
+    """Answers the limiter's two scripts as Redis would for ``loads`` loads at ``rate``, or fails while ``down``."""
+
+    def __init__(self, rate: float = 100.0, loads: int = 4) -> None:
+        self.down = False
+        self.calls = 0
+        self.rate, self.loads = rate, loads
+
+    def register_script(self, source: str):
+        def run(keys, args):
+            self.calls += 1
+            if self.down:
+                raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+            if "ZADD" in source:
+                return ["0.000000", f"{self.rate:.6f}", self.loads]
+            self.rate *= 0.7
+            return f"{self.rate:.6f}"
+
+        return run
+
+    def zrem(self, key, member):
+        self.calls += 1
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def limiter(store: ScriptedStore, clock: FakeClock, **kwargs) -> SharedRateLimiter:
+    return SharedRateLimiter(store, "123456789012:us-east-1", 100, clock=clock, sleep=clock.sleep, **kwargs)
+
+
+def test_paces_this_load_at_its_share_of_the_shared_rate(clock):
+    shared = limiter(ScriptedStore(rate=100, loads=4), clock)
+    start = clock.now
+    for _ in range(11):
+        shared.acquire()
+    # the first gap is the full rate (no answer yet), then 4 loads share 100/s: 25/s each
+    assert clock.now - start == pytest.approx(0.01 + 9 * 0.04)
+    assert shared.current_rate() == pytest.approx(25)
+
+
+def test_a_throttle_lowers_the_shared_rate_and_so_this_loads_share(clock):
+    store = ScriptedStore(rate=100, loads=4)
+    shared = limiter(store, clock)
+    shared.acquire()
+    shared.on_throttle()
+    assert shared.current_rate() == pytest.approx(70 / 4)
+
+
+def test_store_down_paces_on_the_per_process_limit_and_logs_once(clock, caplog):
+    store = ScriptedStore()
+    store.down = True
+    shared = limiter(store, clock, retry_after=30)
+    start = clock.now
+    with caplog.at_level(logging.INFO, "airflow_provider_customerprofiles.ingest.shared_quota"):
+        for _ in range(200):
+            shared.acquire()
+    assert not shared.shared
+    assert clock.now - start == pytest.approx(1.99)  # 200 slots at the per-process 100/s
+    assert store.calls == 1  # not asked again before retry_after
+    [warning] = caplog.records
+    assert warning.levelname == "WARNING"
+    assert "unreachable (ConnectionError" in warning.getMessage()
+
+
+def test_asks_again_after_retry_after_and_rejoins_the_shared_quota(clock, caplog):
+    store = ScriptedStore(rate=100, loads=2)
+    store.down = True
+    shared = limiter(store, clock, retry_after=30)
+    shared.acquire()
+    clock.now += 29
+    shared.acquire()
+    assert store.calls == 1
+    store.down = False
+    clock.now += 1
+    with caplog.at_level(logging.INFO, "airflow_provider_customerprofiles.ingest.shared_quota"):
+        shared.acquire()
+    assert store.calls == 2
+    assert shared.shared
+    assert shared.current_rate() == pytest.approx(50)
+    assert "answers again" in caplog.records[-1].getMessage()
+
+
+def test_a_throttle_while_the_store_is_down_lowers_the_per_process_rate(clock):
+    store = ScriptedStore()
+    store.down = True
+    shared = limiter(store, clock, decrease_factor=0.5)
+    shared.acquire()
+    shared.on_throttle()
+    assert shared.current_rate() == pytest.approx(50)
+
+
+def test_leaving_never_raises_when_the_store_is_gone(clock):
+    class Gone(ScriptedStore):
+        def zrem(self, key, member):
+            raise RedisConnectionError("gone")
+
+    with limiter(Gone(), clock):
+        pass
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, float]] = []
+
+    def incr(self, name: str, count: int) -> None:
+        self.sent.append(("incr", name, count))
+
+    def gauge(self, name: str, value: float) -> None:
+        self.sent.append(("gauge", name, value))
+
+
+def test_metrics_reporter_sends_what_each_counter_grew_by_and_the_gauges(clock):
+    counts = {OBJECTS_WRITTEN: 0, THROTTLES: 0}
+    recorder = Recorder()
+    reporter = MetricsReporter(recorder, lambda: counts, lambda: 97.0, clock)
+    counts.update({OBJECTS_WRITTEN: 500, THROTTLES: 2})
+    clock.now += 2
+    reporter.report()
+    counts[OBJECTS_WRITTEN] = 800
+    clock.now += 1
+    reporter.report()
+    assert recorder.sent == [
+        ("incr", OBJECTS_WRITTEN, 500),
+        ("incr", THROTTLES, 2),
+        ("gauge", OBJECTS_PER_SECOND, 250.0),
+        ("gauge", REQUEST_RATE_LIMIT, 97.0),
+        ("incr", OBJECTS_WRITTEN, 300),  # throttles did not grow: nothing sent for them
+        ("gauge", OBJECTS_PER_SECOND, 300.0),
+        ("gauge", REQUEST_RATE_LIMIT, 97.0),
+    ]
+
+
+def test_a_failing_metrics_backend_never_fails_the_load(clock, caplog):
+    class Broken(Recorder):
+        def incr(self, name: str, count: int) -> None:
+            raise OSError("statsd host unknown")
+
+    reporter = MetricsReporter(Broken(), lambda: {OBJECTS_WRITTEN: 1}, lambda: 1.0, clock)
+    reporter.report()
+    assert "Ingest metrics not sent: OSError" in caplog.text
