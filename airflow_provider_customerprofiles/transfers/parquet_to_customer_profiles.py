@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from contextlib import nullcontext
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.configuration import AIRFLOW_HOME
@@ -23,6 +25,7 @@ from airflow_provider_customerprofiles.ingest.loader import (
     client_config,
     load,
 )
+from airflow_provider_customerprofiles.ingest.shared_quota import SharedRateLimiter
 from airflow_provider_customerprofiles.ingest.storage import join_uri
 from airflow_provider_customerprofiles.lineage import customer_profiles_name, operator_lineage, storage_name
 from airflow_provider_customerprofiles.s3 import S3Settings, is_s3
@@ -34,6 +37,8 @@ from airflow_provider_customerprofiles.templating import (
     Number,
     OrNone,
 )
+from airflow_provider_customerprofiles.transfers.ingest_stats import StatsMetrics
+from airflow_provider_customerprofiles.transfers.quota_connection import shared_rate_limiter
 from airflow_provider_customerprofiles.transfers.s3_connection import s3_settings_from_connection
 
 if TYPE_CHECKING:
@@ -80,6 +85,10 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
     :param max_requests_per_second: Client-side ceiling on API calls a second, lowered
         automatically on throttling. Default 97: the 100 TPS quota is shared account-wide. (templated)
     :param max_workers: Concurrent API calls (default 16). (templated)
+    :param quota_conn_id: An Airflow ``redis`` connection to a store shared by every load of the
+        account and Region: together they stay under ``max_requests_per_second``, each gets a fair
+        share, and a throttle slows them all. None (default): this load paces itself alone. If the
+        store does not answer, the load continues on its own limit. (templated)
     :param checkpoint_uri: Base location for checkpoints; this task instance uses
         ``<base>/<dag_id>/<task_id>/<run_id>/map_index=<n>.json``. Defaults to
         ``$AIRFLOW_HOME/customer_profiles_ingest/checkpoints``. (templated)
@@ -104,6 +113,7 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
         "max_failed_ratio",
         "max_requests_per_second",
         "max_workers",
+        "quota_conn_id",
         "checkpoint_uri",
         "use_batch_api",
         "keep_nulls",
@@ -135,6 +145,7 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
         max_failed_ratio: float = 0.0,
         max_requests_per_second: float = DEFAULT_MAX_REQUESTS_PER_SECOND,
         max_workers: int = DEFAULT_MAX_WORKERS,
+        quota_conn_id: str | None = None,
         checkpoint_uri: str | None = None,
         use_batch_api: bool = True,
         keep_nulls: bool = False,
@@ -150,6 +161,7 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
         self.max_failed_ratio = max_failed_ratio
         self.max_requests_per_second = max_requests_per_second
         self.max_workers = max_workers
+        self.quota_conn_id = quota_conn_id
         self.checkpoint_uri = checkpoint_uri
         self.use_batch_api = use_batch_api
         self.keep_nulls = keep_nulls
@@ -183,11 +195,20 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
             checkpoint_uri=checkpoint_uri,
             use_batch_api=self.use_batch_api,
             keep_nulls=self.keep_nulls,
+            metrics=StatsMetrics(self.domain_name, self.object_type_name),
         )
         s3 = self._s3_settings(*sources, dead_letter_uri, checkpoint_uri)
         self.log.info("Checkpoint %s; dead letters under %s", checkpoint_uri, dead_letter_uri)
-        self._result = load(self.hook.conn, self.source, options, s3).as_dict()
+        with self._rate_limiter() as rate_limiter:
+            result = load(self.hook.conn, self.source, replace(options, rate_limiter=rate_limiter), s3)
+        self._result = result.as_dict()
         return self._result
+
+    def _rate_limiter(self) -> SharedRateLimiter | nullcontext[None]:
+        """The shared quota of ``quota_conn_id``, left when the load ends; none without it."""
+        if not self.quota_conn_id:
+            return nullcontext()
+        return shared_rate_limiter(self.quota_conn_id, self.hook, self.max_requests_per_second)
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """Inputs: the Parquet sources; output: the object type, with the objects written."""
