@@ -76,4 +76,34 @@ def get_provider_info() -> dict[str, Any]:
             },
         ],
         "connection-types": [],
+        "config": {
+            "customer_profiles": {
+                "description": "Settings for Amazon Connect Customer Profiles loads.",
+                "options": {
+                    "ingest_state_uri": {
+                        "description": (
+                            "Base location of the Parquet loads' checkpoints (``<base>/checkpoints``) and dead\n"
+                            "letters (``<base>/dead_letters``), unless a task passes its own. Under a distributed\n"
+                            "executor (Celery, Kubernetes ...) every worker must reach it, so use an ``s3://`` URI:\n"
+                            "a retry on another worker then resumes from the checkpoint. Empty: a local directory,\n"
+                            "``$AIRFLOW_HOME/customer_profiles_ingest``, which only the LocalExecutor accepts.\n"
+                        ),
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "s3://my-bucket/airflow/customer_profiles_ingest",
+                        "default": None,
+                    },
+                    "local_state_is_shared": {
+                        "description": (
+                            "Set to True when a local checkpoint or dead-letter path is on storage that every\n"
+                            "worker mounts at the same path (NFS, EFS), so a distributed executor may use it.\n"
+                        ),
+                        "version_added": "0.1.0",
+                        "type": "boolean",
+                        "example": "True",
+                        "default": "False",
+                    },
+                },
+            }
+        },
     }

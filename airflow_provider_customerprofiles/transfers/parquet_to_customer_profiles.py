@@ -13,7 +13,6 @@ from contextlib import nullcontext
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.configuration import AIRFLOW_HOME
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
@@ -37,6 +36,7 @@ from airflow_provider_customerprofiles.templating import (
     Number,
     OrNone,
 )
+from airflow_provider_customerprofiles.transfers.ingest_state import check_state_is_shared, state_base_uri
 from airflow_provider_customerprofiles.transfers.ingest_stats import StatsMetrics
 from airflow_provider_customerprofiles.transfers.quota_connection import shared_rate_limiter
 from airflow_provider_customerprofiles.transfers.s3_connection import s3_settings_from_connection
@@ -44,7 +44,6 @@ from airflow_provider_customerprofiles.transfers.s3_connection import s3_setting
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-DEFAULT_OUTPUT_BASE = f"{AIRFLOW_HOME}/customer_profiles_ingest"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 
 
@@ -78,7 +77,7 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
         rename; all columns when not given. (templated)
     :param dead_letter_uri: Base location (local path or ``s3://`` URI) for dead-letter files;
         this task instance writes under ``<base>/<dag_id>/<task_id>/<run_id>/map_index=<n>/``.
-        Defaults to ``$AIRFLOW_HOME/customer_profiles_ingest/dead_letters``. (templated)
+        Defaults to ``<[customer_profiles] ingest_state_uri>/dead_letters``. (templated)
     :param dead_letter_format: ``"jsonl"`` (default) or ``"parquet"``. (templated)
     :param max_failed_ratio: Fail the task after the load when more than this share of rows
         was dead-lettered; 0 (default) fails on any. (templated)
@@ -91,7 +90,9 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
         store does not answer, the load continues on its own limit. (templated)
     :param checkpoint_uri: Base location for checkpoints; this task instance uses
         ``<base>/<dag_id>/<task_id>/<run_id>/map_index=<n>.json``. Defaults to
-        ``$AIRFLOW_HOME/customer_profiles_ingest/checkpoints``. (templated)
+        ``<[customer_profiles] ingest_state_uri>/checkpoints``. Under a distributed executor
+        (Celery, Kubernetes ...) checkpoints and dead letters on local disk fail the task before
+        any work: a retry on another worker would not find them. (templated)
     :param use_batch_api: BatchPutProfileObject (default); False sends one PutProfileObject
         per row. (templated)
     :param keep_nulls: Send null values as JSON ``null`` instead of omitting them. (templated)
@@ -180,8 +181,9 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
 
     def execute(self, context: Context) -> dict[str, Any]:
         key = instance_key(context)
-        dead_letter_uri = join_uri(self.dead_letter_uri or f"{DEFAULT_OUTPUT_BASE}/dead_letters", key)
-        checkpoint_uri = join_uri(self.checkpoint_uri or f"{DEFAULT_OUTPUT_BASE}/checkpoints", key) + ".json"
+        dead_letter_uri = join_uri(self.dead_letter_uri or join_uri(state_base_uri(), "dead_letters"), key)
+        checkpoint_uri = join_uri(self.checkpoint_uri or join_uri(state_base_uri(), "checkpoints"), key) + ".json"
+        check_state_is_shared({"checkpoint_uri": checkpoint_uri, "dead_letter_uri": dead_letter_uri}, self.executor)
         sources = [self.source] if isinstance(self.source, str) else list(self.source)
         options = LoadOptions(
             domain_name=self.domain_name,
