@@ -11,6 +11,12 @@ dead letters are written and then the range is recorded in the checkpoint, so a
 re-run skips exactly the finished work. A committer thread saves finished ranges
 every ``commit_interval`` seconds, even while the reader waits for the workers.
 
+With ``sync_state_uri`` (see :mod:`.sync`), a first pass compares the whole input with
+the state and rows whose object the service already has settle as unchanged, unsent.
+What the service accepts of a range is staged in the state before the checkpoint
+records that range, and a new state generation is committed only when the whole input
+is settled: a retry finds the same committed state, so it plans the same rows.
+
 Usable from a plain script::
 
     load(boto3.client("customer-profiles"), "data/*.parquet",
@@ -24,16 +30,17 @@ import logging
 import threading
 import time
 import zlib
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from airflow_provider_customerprofiles.ingest.batching import OrderedBatches
 from airflow_provider_customerprofiles.ingest.checkpoint import Checkpoint, RangeSet
 from airflow_provider_customerprofiles.ingest.dead_letter import DeadLetter, DeadLetterWriter
-from airflow_provider_customerprofiles.ingest.encoding import BatchEncoder, check_encodable
+from airflow_provider_customerprofiles.ingest.encoding import BatchEncoder, EncodedRow, check_encodable
 from airflow_provider_customerprofiles.ingest.keys import grouping_key
 from airflow_provider_customerprofiles.ingest.metrics import (
     DEAD_LETTERED,
@@ -59,6 +66,10 @@ from airflow_provider_customerprofiles.ingest.source import (
     iter_row_group_batches,
     resolve_sources,
 )
+from airflow_provider_customerprofiles.ingest.sync import SyncState
+from airflow_provider_customerprofiles.ingest.sync.hashing import mapping_fingerprint
+from airflow_provider_customerprofiles.ingest.sync.kernels import rank
+from airflow_provider_customerprofiles.ingest.sync.state import Accepted, SyncPlan, run_id_for
 from airflow_provider_customerprofiles.s3 import S3Settings, is_s3
 
 log = logging.getLogger(__name__)
@@ -80,6 +91,8 @@ class FailedRatioExceeded(Exception):
 class LoadOptions:
     """What to load into, and how. ``columns``: a list to select, or a dict Parquet column -> object field.
     ``commit_interval``: seconds between checkpoint saves of the finished row ranges.
+    ``sync_state_uri``: a sync state (local directory or ``s3://`` prefix) for this domain and object
+    type: send only rows whose key is new or whose object changed since the service accepted it.
     ``rate_limiter``: pacing shared with other loads (e.g. ``shared_quota.SharedRateLimiter``); None paces
     this load alone at ``max_requests_per_second``. ``metrics``: where counters and gauges go, every
     ``metrics_interval`` seconds and at the end (see ``ingest.metrics``)."""
@@ -102,6 +115,7 @@ class LoadOptions:
     rate_limiter: RateLimiter | None = None
     metrics: Metrics | None = None
     metrics_interval: float = 5.0
+    sync_state_uri: str | None = None
 
     def renames(self) -> dict[str, str] | None:
         if self.columns is None:
@@ -114,7 +128,9 @@ class LoadOptions:
 @dataclass
 class LoadResult:
     """
-    Counts for this run (``rows_read = objects_written + dead_lettered``) and for the whole load.
+    Counts for this run (``rows_read = objects_written + dead_lettered + rows_unchanged``) and for
+    the whole load. ``rows_unchanged``: rows left unsent because the sync state says the service
+    already holds their object (always 0 without ``sync_state_uri``).
 
     ``rows_resent``: rows of this run that an earlier try had already read (the checkpoint's
     ``read`` mark) without finishing their range. An upper bound on the rows sent twice: the
@@ -128,10 +144,12 @@ class LoadResult:
     rows_resent: int
     objects_written: int
     dead_lettered: int
+    rows_unchanged: int
     dead_lettered_total: int
     rows_done_total: int
     dead_letter_uri: str
     checkpoint_uri: str | None
+    sync_state_uri: str | None
     requests: int
     retries: int
     throttles: int
@@ -147,6 +165,7 @@ class _Item:
     chunk: _Chunk
     row_index: int
     obj: str
+    key: str | None = None
 
 
 @dataclass(eq=False)
@@ -159,6 +178,8 @@ class _Chunk:
     outstanding: int
     accepted: int = 0
     rejected: int = 0
+    unchanged: int = 0
+    accepted_rows: list[tuple[int, str, str]] = field(default_factory=list)  # with a sync state: (row, key, obj)
 
     @property
     def name(self) -> str:
@@ -176,15 +197,18 @@ class _Ledger:
         self.rows_read = 0
         self.accepted = 0
         self.rejected = 0
+        self.unchanged = 0
 
-    def settle(self, chunk: _Chunk, accepted: int = 0, rejected: int = 0, skipped: int = 0) -> None:
+    def settle(self, chunk: _Chunk, accepted: int = 0, rejected: int = 0, skipped: int = 0, unchanged: int = 0) -> None:
         with self._lock:
             chunk.accepted += accepted
             chunk.rejected += rejected
-            chunk.outstanding -= accepted + rejected + skipped
-            self.rows_read += accepted + rejected
+            chunk.unchanged += unchanged
+            chunk.outstanding -= accepted + rejected + skipped + unchanged
+            self.rows_read += accepted + rejected + unchanged
             self.accepted += accepted
             self.rejected += rejected
+            self.unchanged += unchanged
             if chunk.outstanding == 0:
                 self._finished.append(chunk)
 
@@ -204,8 +228,12 @@ class _Run:
         options: LoadOptions,
         keys: ObjectTypeKeys,
         s3: S3Settings | None,
+        sync: SyncState | None = None,
     ) -> None:
         self.files = files
+        self.file_numbers = {file.uri: i for i, file in enumerate(files)}
+        self.sync = sync
+        self.plan: SyncPlan | None = None
         self.options = options
         self.renames = options.renames()
         self.encoder = BatchEncoder(self.renames, keys.unique_key, options.keep_nulls)
@@ -251,6 +279,8 @@ class _Run:
     # -- callbacks from the workers
     def _accepted(self, items: Sequence[_Item]) -> None:
         for item in items:
+            if self.sync is not None:
+                item.chunk.accepted_rows.append((item.row_index, item.key or "", item.obj))
             self.ledger.settle(item.chunk, accepted=1)
 
     def _rejected(self, items: Sequence[_Item], failure: Failure) -> None:
@@ -304,15 +334,55 @@ class _Run:
     def _read_batch(self, file_uri: str, batch: Any, start: int, end: int, done: RangeSet) -> None:
         chunk = _Chunk(file_uri, start, end, outstanding=end - start)
         read_before = self.read_before[file_uri]
+        unchanged = self.plan.unchanged[self.file_numbers[file_uri]] if self.plan is not None else None
         for i, row in enumerate(self.encoder.encode(batch)):
             index = start + i
             if done.contains(index):
                 self.ledger.settle(chunk, skipped=1)
             elif row.rejection is not None:
                 self._dead_letter(chunk, index, "REJECTED", row.rejection, row.obj)
+            elif unchanged is not None and unchanged[index]:
+                self.ledger.settle(chunk, unchanged=1)
             else:
                 self.rows_resent += index < read_before
-                self._route(row.key, _Item(chunk, index, row.obj))
+                self._route(row.key, _Item(chunk, index, row.obj, row.key))
+
+    def _encoded_input(self) -> Iterator[tuple[int, int, list[EncodedRow]]]:
+        """Every row of the input, encoded, as (file number, first row, rows): what the sync plan compares."""
+        columns = list(self.renames) if self.renames is not None else None
+        for number, file in enumerate(self.files):
+            start = 0
+            with file.open() as parquet:
+                for row_group in range(parquet.num_row_groups):
+                    for batch in iter_row_group_batches(parquet, file.uri, row_group, columns, self.options.batch_rows):
+                        yield number, start, self.encoder.encode(batch)
+                        start += batch.num_rows
+
+    def _make_plan(self) -> SyncPlan:
+        assert self.sync is not None
+        started = time.monotonic()
+        file_rows = []
+        for file in self.files:
+            with file.open() as parquet:
+                file_rows.append(parquet.metadata.num_rows)
+        plan = self.sync.plan(file_rows, self._encoded_input())
+        log.info(
+            "Sync state compared in %.1fs: %d of %d rows unchanged",
+            time.monotonic() - started,
+            plan.count(),
+            sum(file_rows),
+        )
+        return plan
+
+    def _stage(self, chunk: _Chunk) -> None:
+        """Put what the service accepted of a finished range into the sync state's staged parts."""
+        assert self.sync is not None and self.plan is not None
+        numbers, keys, objects = zip(*chunk.accepted_rows, strict=True)
+        h1, h2, fp = self.sync.hash_rows(keys, objects)
+        ranks = rank(self.file_numbers[chunk.file_uri], np.asarray(numbers, dtype=np.int64))
+        fp, sizes = self.plan.staged(ranks, fp)
+        self.sync.stage(chunk.name, Accepted(h1, h2, fp, ranks, sizes))
+        chunk.accepted_rows.clear()
 
     def _commit(self) -> None:
         """
@@ -333,6 +403,11 @@ class _Run:
         if not ready:
             return
         self.dead_letters.flush(chunk.name for chunk in ready)
+        if self.sync is not None:
+            self.sync.lease.check()
+            for chunk in ready:
+                if chunk.accepted_rows:
+                    self._stage(chunk)
         self.done, self.settled = done, self.settled[len(ready) :]
         for chunk in ready:
             self.checkpoint.record(chunk.file_uri, done[chunk.file_uri])
@@ -363,6 +438,8 @@ class _Run:
 
     def run(self) -> LoadResult:
         started = time.monotonic()
+        if self.sync is not None:
+            self.plan = self._make_plan()
         for file in self.files:
             with file.open() as parquet:
                 num_rows = parquet.metadata.num_rows
@@ -394,6 +471,8 @@ class _Run:
                 self.metrics.report()
                 self.committer.stop()
                 self._commit()  # even after an error: a retry then resumes from every settled range
+        if self.sync is not None:
+            self.sync.commit()  # the whole input is settled: every range's accepted rows are staged
         seconds = time.monotonic() - started
         counters = self.sender.counters
         totals = self.checkpoint.totals
@@ -405,10 +484,12 @@ class _Run:
             rows_resent=self.rows_resent,
             objects_written=self.ledger.accepted,
             dead_lettered=self.ledger.rejected,
+            rows_unchanged=self.ledger.unchanged,
             dead_lettered_total=totals["rejected"],
             rows_done_total=totals["accepted"] + totals["rejected"],
             dead_letter_uri=self.options.dead_letter_uri,
             checkpoint_uri=self.options.checkpoint_uri,
+            sync_state_uri=self.options.sync_state_uri,
             requests=counters.requests,
             retries=counters.retries,
             throttles=counters.throttles,
@@ -440,6 +521,23 @@ def check_s3_settings(uris: Sequence[str], s3: S3Settings | None) -> None:
             )
 
 
+def open_sync_state(options: LoadOptions, keys: ObjectTypeKeys, s3: S3Settings | None) -> SyncState | None:
+    """The sync state of ``options``, leased to this load; None without ``sync_state_uri``."""
+    if not options.sync_state_uri:
+        return None
+    if keys.unique_key is None:
+        raise PreflightError(
+            f"Object type {options.object_type_name} has no UNIQUE key: a sync state compares rows by "
+            "their unique key, so sync_state_uri needs one"
+        )
+    renames = sorted(options.renames().items()) if options.columns is not None else None
+    mapping = mapping_fingerprint(
+        options.domain_name, options.object_type_name, renames, options.keep_nulls, keys.unique_key
+    )
+    run_id = run_id_for(options.checkpoint_uri)
+    return SyncState(options.sync_state_uri, mapping, run_id, s3).open()
+
+
 def load(client: Any, source: str | Sequence[str], options: LoadOptions, s3: S3Settings | None = None) -> LoadResult:
     """
     Load every row of ``source`` into ``options.object_type_name``; returns counts.
@@ -450,7 +548,7 @@ def load(client: Any, source: str | Sequence[str], options: LoadOptions, s3: S3S
     FailedRatioExceeded after the load when too many rows were dead-lettered.
     """
     sources = [source] if isinstance(source, str) else list(source)
-    outputs = [uri for uri in (options.dead_letter_uri, options.checkpoint_uri) if uri]
+    outputs = [uri for uri in (options.dead_letter_uri, options.checkpoint_uri, options.sync_state_uri) if uri]
     check_s3_settings([*sources, *outputs], s3)
     files = resolve_sources(source, s3)
     keys = preflight(client, files, options)
@@ -459,9 +557,14 @@ def load(client: Any, source: str | Sequence[str], options: LoadOptions, s3: S3S
             "Object type %s has no UNIQUE key: rows are sent in any order and retries may duplicate",
             options.object_type_name,
         )
-    run = _Run(client, files, options, keys, s3)
-    run.check_outputs()
-    result = run.run()
+    sync = open_sync_state(options, keys, s3)
+    try:
+        run = _Run(client, files, options, keys, s3, sync)
+        run.check_outputs()
+        result = run.run()
+    finally:
+        if sync is not None:
+            sync.close()
     if result.rows_done_total and result.dead_lettered_total / result.rows_done_total > options.max_failed_ratio:
         raise FailedRatioExceeded(
             f"{result.dead_lettered_total} of {result.rows_done_total} rows were dead-lettered "

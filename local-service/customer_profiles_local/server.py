@@ -50,7 +50,7 @@ class Knobs:
 class Metrics:
     """Counts per operation; never a request's contents."""
 
-    FIELDS = ("requests", "succeeded", "errors", "throttled", "faults", "dropped")
+    FIELDS = ("requests", "succeeded", "errors", "throttled", "faults", "dropped", "objects", "objects_accepted")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -71,6 +71,15 @@ class Metrics:
     def reset(self) -> None:
         with self.lock:
             self.per_operation.clear()
+
+
+def _object_counts(operation: str, params: dict[str, Any], result: dict[str, Any]) -> dict[str, int]:
+    """Objects a successful put carried, and those the service accepted: what a test counts a load by."""
+    if operation == "PutProfileObject":
+        return {"objects": 1, "objects_accepted": 1}
+    if operation == "BatchPutProfileObject":
+        return {"objects": len(params["Items"]), "objects_accepted": len(result.get("Successful") or [])}
+    return {}
 
 
 class _DropConnection(Exception):
@@ -161,6 +170,8 @@ class CustomerProfilesServer(PooledHTTPServer):
             status = exc.status or model.error_status(exc.code)
             return status, json.dumps({"Message": exc.message, "message": exc.message}).encode(), exc.code
         self.metrics.count(operation_name, "succeeded")
+        for what, amount in _object_counts(operation_name, params, result).items():
+            self.metrics.count(operation_name, what, amount)
         # The other half of injected faults drop the connection after the work is done:
         # the client cannot tell whether the write happened, as with a real network failure.
         if fault_draw < self.knobs.fault_rate:

@@ -3,7 +3,9 @@ One run at a time per sync state: a lease object created with create-only semant
 
 Two concurrent runs would each commit a state built on the same base, and the second
 would silently drop what the first recorded. The lease expires (and is renewed while
-the run lives), so a crashed run blocks the state only until its lease runs out.
+the run lives), so a crashed run blocks the state only until its lease runs out. A
+later try of the same load (the same ``run``: Airflow runs a task instance's tries one
+after another) takes over its own earlier try's lease at once.
 """
 
 from __future__ import annotations
@@ -31,30 +33,32 @@ class Lease:
     def __init__(
         self,
         store: StateStore,
+        run: str,
         seconds: float = DEFAULT_LEASE_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
+        self._run = run
         self._seconds = seconds
         self._clock = clock
         self.owner = uuid.uuid4().hex
         self._renewer: Periodic | None = None
 
     def _payload(self) -> bytes:
-        return json.dumps({"owner": self.owner, "expires_at": self._clock() + self._seconds}).encode()
+        return json.dumps({"owner": self.owner, "run": self._run, "expires_at": self._clock() + self._seconds}).encode()
 
     def acquire(self) -> Lease:
         """Take the lease, or take over an expired one; raises LeaseHeldError while another run holds it."""
         if not self._store.create(LEASE_NAME, self._payload()):
             holder = self._holder()
-            if holder is not None and holder["expires_at"] > self._clock():
+            if holder is not None and holder["expires_at"] > self._clock() and holder.get("run") != self._run:
                 until = datetime.fromtimestamp(holder["expires_at"], UTC).isoformat(timespec="seconds")
                 raise LeaseHeldError(
                     f"The sync state {self._store.uri} is in use by another run (lease {holder['owner']}, "
                     f"until {until} unless renewed): two runs on one state would lose each other's changes. "
                     "Run the loads of one state one after another; a crashed run's lease expires by itself."
                 )
-            self._store.delete(LEASE_NAME)  # expired: its run died without releasing it
+            self._store.delete(LEASE_NAME)  # expired, or an earlier try of this load: it died holding it
             if not self._store.create(LEASE_NAME, self._payload()):
                 raise LeaseHeldError(f"The sync state {self._store.uri} was taken over by another run just now")
         self._renewer = Periodic(self.renew, self._seconds / 3, "cp-sync-lease").start()

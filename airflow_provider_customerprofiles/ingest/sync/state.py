@@ -121,7 +121,7 @@ class SyncState:
         self.mapping = mapping
         self.store = StateStore(uri, s3)
         self.run = f"{mapping[:12]}-{run_id or uuid.uuid4().hex}"
-        self.lease = Lease(self.store, lease_seconds)
+        self.lease = Lease(self.store, self.run, lease_seconds)
         self.manifest: Manifest | None = None
         self.hasher: KeyHasher | None = None
         self._bits = 0  # bucket bits of this run: sized by the snapshot in plan()
@@ -160,11 +160,11 @@ class SyncState:
             self._work.cleanup()
 
     # -- hashing rows
-    def hash_rows(self, rows: Sequence[EncodedRow]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(h1, h2, fp) of rows that have a key."""
+    def hash_rows(self, keys: Sequence[str], objects: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(h1, h2, fp): the keyed hash of each key and the fingerprint of each object."""
         assert self.hasher is not None
-        h1, h2 = self.hasher.hash_keys([row.key for row in rows])  # type: ignore[misc]
-        return h1, h2, fingerprints([row.obj for row in rows])
+        h1, h2 = self.hasher.hash_keys(keys)
+        return h1, h2, fingerprints(objects)
 
     # -- comparing
     def plan(self, file_rows: Sequence[int], batches: Iterable[tuple[int, int, list[EncodedRow]]]) -> SyncPlan:
@@ -179,7 +179,7 @@ class SyncState:
         for file_number, start, rows in batches:
             valid = [i for i, row in enumerate(rows) if row.rejection is None and row.key is not None]
             if valid:
-                h1, h2, fp = self.hash_rows([rows[i] for i in valid])
+                h1, h2, fp = self.hash_rows([rows[i].key for i in valid], [rows[i].obj for i in valid])  # type: ignore[misc]
                 spill.add(h1, h2, fp, kernels.rank(file_number, np.asarray(valid, dtype=np.int64) + start))
         spill.flush()
         unchanged = [np.zeros(rows, dtype=bool) for rows in file_rows]

@@ -29,7 +29,7 @@ def accept(
     state: SyncState, the_plan: SyncPlan, snapshot: list[EncodedRow], row_numbers: list[int], part: str = "part-0"
 ) -> None:
     """Stage rows as the loader does for rows the service accepted."""
-    h1, h2, fp = state.hash_rows([snapshot[i] for i in row_numbers])
+    h1, h2, fp = state.hash_rows([snapshot[i].key for i in row_numbers], [snapshot[i].obj for i in row_numbers])
     ranks = kernels.rank(0, np.asarray(row_numbers, dtype=np.int64))
     fp, sizes = the_plan.staged(ranks, fp)
     state.stage(part, Accepted(h1, h2, fp, ranks, sizes))
@@ -186,12 +186,21 @@ def test_a_second_run_on_the_state_is_refused(tmp_path):
 def test_an_expired_lease_is_taken_over(tmp_path):
     store = StateStore(str(tmp_path / "state"), None)
     now = [1000.0]
-    crashed = Lease(store, seconds=60, clock=lambda: now[0])
+    crashed = Lease(store, "run-0", seconds=60, clock=lambda: now[0])
     assert store.create("lease.json", crashed._payload())  # held, never released
     with pytest.raises(LeaseHeldError):
-        Lease(store, seconds=60, clock=lambda: now[0]).acquire()
+        Lease(store, "run-1", seconds=60, clock=lambda: now[0]).acquire()
     now[0] += 61
-    taker = Lease(store, seconds=60, clock=lambda: now[0]).acquire()
+    taker = Lease(store, "run-1", seconds=60, clock=lambda: now[0]).acquire()
     assert json.loads(Path(store.uri_of("lease.json")).read_text())["owner"] == taker.owner
     taker.release()
     assert not Path(store.uri_of("lease.json")).exists()
+
+
+def test_a_later_try_of_the_same_load_takes_over_its_lease(tmp_path):
+    uri = str(tmp_path / "state")
+    died = SyncState(uri, MAPPING, run_id="load-1").open()
+    died.lease._renewer.stop()  # the process died: nothing renews or releases the lease
+    with pytest.raises(LeaseHeldError):
+        SyncState(uri, MAPPING, run_id="load-2").open()
+    SyncState(uri, MAPPING, run_id="load-1").open().close()
