@@ -93,6 +93,12 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
         ``<[customer_profiles] ingest_state_uri>/checkpoints``. Under a distributed executor
         (Celery, Kubernetes ...) checkpoints and dead letters on local disk fail the task before
         any work: a retry on another worker would not find them. (templated)
+    :param sync_state_uri: A sync state for this domain and object type (local directory or
+        ``s3://`` prefix; keep one per target). Only rows whose unique key is new or whose
+        object changed since the service last accepted it are sent; the rest count as
+        ``rows_unchanged``. One run at a time per state; not with ``.expand()``: pass the
+        whole snapshot as ``source``. None (default) sends every row. Keys that leave the
+        snapshot are not deleted. (templated)
     :param use_batch_api: BatchPutProfileObject (default); False sends one PutProfileObject
         per row. (templated)
     :param keep_nulls: Send null values as JSON ``null`` instead of omitting them. (templated)
@@ -116,6 +122,7 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
         "max_workers",
         "quota_conn_id",
         "checkpoint_uri",
+        "sync_state_uri",
         "use_batch_api",
         "keep_nulls",
         "botocore_config",
@@ -148,6 +155,7 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
         max_workers: int = DEFAULT_MAX_WORKERS,
         quota_conn_id: str | None = None,
         checkpoint_uri: str | None = None,
+        sync_state_uri: str | None = None,
         use_batch_api: bool = True,
         keep_nulls: bool = False,
         **kwargs: Any,
@@ -164,6 +172,7 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
         self.max_workers = max_workers
         self.quota_conn_id = quota_conn_id
         self.checkpoint_uri = checkpoint_uri
+        self.sync_state_uri = sync_state_uri
         self.use_batch_api = use_batch_api
         self.keep_nulls = keep_nulls
         self._result: dict[str, Any] | None = None
@@ -180,6 +189,12 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
         return s3_settings_from_connection(self.aws_conn_id, self.region_name, self.verify)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        if self.sync_state_uri and context["ti"].map_index >= 0:
+            raise ValueError(
+                "sync_state_uri cannot be used with .expand(): mapped instances would compare parts of one "
+                "snapshot against one state (and refuse each other's lease). Pass the whole snapshot as one "
+                "source list (source=[...]) to a single task."
+            )
         key = instance_key(context)
         dead_letter_uri = join_uri(self.dead_letter_uri or join_uri(state_base_uri(), "dead_letters"), key)
         checkpoint_uri = join_uri(self.checkpoint_uri or join_uri(state_base_uri(), "checkpoints"), key) + ".json"
@@ -195,11 +210,12 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
             max_requests_per_second=self.max_requests_per_second,
             max_workers=self.max_workers,
             checkpoint_uri=checkpoint_uri,
+            sync_state_uri=self.sync_state_uri or None,
             use_batch_api=self.use_batch_api,
             keep_nulls=self.keep_nulls,
             metrics=StatsMetrics(self.domain_name, self.object_type_name),
         )
-        s3 = self._s3_settings(*sources, dead_letter_uri, checkpoint_uri)
+        s3 = self._s3_settings(*sources, dead_letter_uri, checkpoint_uri, *filter(None, [self.sync_state_uri]))
         self.log.info("Checkpoint %s; dead letters under %s", checkpoint_uri, dead_letter_uri)
         with self._rate_limiter() as rate_limiter:
             result = load(self.hook.conn, self.source, replace(options, rate_limiter=rate_limiter), s3)

@@ -120,6 +120,7 @@ def test_user_facing_arguments_are_templated():
         "max_requests_per_second",
         "max_workers",
         "checkpoint_uri",
+        "sync_state_uri",
         "use_batch_api",
         "keep_nulls",
         "aws_conn_id",
