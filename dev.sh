@@ -2,6 +2,7 @@
 # One entry point for people and CI:
 #   ./dev.sh demo   set up .venv and run the example pipelines against the local services
 #   ./dev.sh test   set up .venv and run ruff, the docs build (--strict) and the whole test suite
+#                   (the provider's tests/ and the local service's local-service/tests/)
 #   ./dev.sh setup  only set up .venv
 #   ./dev.sh mutate [MODULE...]  mutation scores of the engine modules (minutes; not part of test),
 #                   e.g. ./dev.sh mutate ingest/encoding.py matches/
@@ -20,7 +21,8 @@ quiet_pip() {
 
 setup() {
   local stamp="$VENV/.installed"
-  if [[ -f "$stamp" && "$stamp" -nt pyproject.toml && "$stamp" -nt constraints.txt ]]; then
+  if [[ -f "$stamp" && "$stamp" -nt pyproject.toml && "$stamp" -nt local-service/pyproject.toml \
+        && "$stamp" -nt constraints.txt ]]; then
     return
   fi
   "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
@@ -30,6 +32,10 @@ setup() {
   quiet_pip install --upgrade pip
   echo "Installing pinned dependencies into $VENV (about 2 minutes the first time)..."
   quiet_pip install -c constraints.txt -e '.[test]'
+  # The test extra installs the local service (local-service/) as a plain copy, and pip refuses the same
+  # distribution as both that and an editable in one command: swap the copy for an editable install, so
+  # edits to the service show without a reinstall.
+  quiet_pip install --no-deps -e ./local-service
   touch "$stamp"
 }
 

@@ -43,7 +43,7 @@ def local_services():
     """The local Customer Profiles service and moto's S3 server, both over HTTP on 127.0.0.1."""
     from moto.server import ThreadedMotoServer
 
-    from airflow_provider_customerprofiles.emulator import CustomerProfilesServer, EmulatorConfig, Knobs
+    from customer_profiles_local import CustomerProfilesServer, EmulatorConfig, Knobs
 
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
@@ -60,19 +60,11 @@ def local_services():
 
 def point_connections(profiles_url: str, s3_url: str, warehouse: Path) -> None:
     """Airflow connections, through AIRFLOW_CONN_* as Airflow reads them: AWS (both services) and SQLite."""
-    os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(
-        {
-            "conn_type": "aws",
-            "login": "demo",
-            "password": "demo",
-            "extra": {
-                "region_name": "us-east-1",
-                "service_config": {
-                    "customer-profiles": {"endpoint_url": profiles_url},
-                    "s3": {"endpoint_url": s3_url},
-                },
-            },
-        }
+    from airflow_provider_customerprofiles.testing import aws_connection
+
+    endpoints = {"customer-profiles": {"endpoint_url": profiles_url}, "s3": {"endpoint_url": s3_url}}
+    os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = aws_connection(
+        profiles_url, "demo", "demo", extra={"service_config": endpoints}
     )
     os.environ["AIRFLOW_CONN_CUSTOMER_PROFILES_WAREHOUSE"] = json.dumps({"conn_type": "sqlite", "host": str(warehouse)})
 
@@ -155,7 +147,7 @@ def start_job_soon(profiles_url: str, delay: float = 3.0) -> threading.Timer:
 
 def admin_post(profiles_url: str, path: str, body: dict) -> None:
     """POST to the local service's ``/_emulator`` admin surface, signed as a service with signing on requires."""
-    from airflow_provider_customerprofiles.emulator import call_admin
+    from customer_profiles_local import call_admin
 
     call_admin(profiles_url, "POST", path, body, credentials=("demo", "demo"), timeout=10)
 

@@ -1,7 +1,8 @@
 """Shared fixtures: Airflow on a throwaway SQLite home, moto's S3 server, and the PostgreSQL check.
 
 The local Customer Profiles service fixtures (``customer_profiles_emulator`` and
-``customer_profiles_emulator_factory``) come from this package's own pytest plugin.
+``customer_profiles_emulator_factory``) come from the ``customer-profiles-local`` distribution's
+pytest plugin; here they also get an Airflow ``aws`` connection that reaches the service.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from airflow_provider_customerprofiles.testing import DEFAULT_CONN_ID, LocalServiceConnection
 
 # Airflow reads its configuration at import time: point it at a private home first.
 _AIRFLOW_HOME = Path(os.environ.get("CP_TEST_AIRFLOW_HOME") or tempfile.mkdtemp(prefix="cp-airflow-home-"))
@@ -40,6 +43,18 @@ def airflow_db() -> Path:
         env=os.environ.copy(),
     )
     return _AIRFLOW_HOME
+
+
+@pytest.fixture
+def customer_profiles_emulator_factory(customer_profiles_emulator_factory, monkeypatch):
+    """The local service's factory; each service started is also the Airflow connection ``conn_id``."""
+
+    def start(conn_id: str = DEFAULT_CONN_ID, **knobs) -> LocalServiceConnection:
+        service = LocalServiceConnection(customer_profiles_emulator_factory(**knobs), conn_id)
+        monkeypatch.setenv(service.env_var, service.connection_uri())
+        return service
+
+    return start
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from airflow_provider_customerprofiles.emulator.admin_client import call_admin
-from airflow_provider_customerprofiles.emulator.connections import ConnectionLimits
-from airflow_provider_customerprofiles.emulator.server import CustomerProfilesServer, Knobs
-from airflow_provider_customerprofiles.emulator.state import EmulatorConfig
+from customer_profiles_local.admin_client import call_admin
+from customer_profiles_local.connections import ConnectionLimits
+from customer_profiles_local.server import CustomerProfilesServer, Knobs
+from customer_profiles_local.state import EmulatorConfig
+
+__version__ = "0.1.0"
 
 __all__ = ["ConnectionLimits", "CustomerProfilesServer", "EmulatorConfig", "Knobs", "call_admin"]

@@ -1,5 +1,5 @@
 import sys
 
-from airflow_provider_customerprofiles.emulator.cli import main
+from customer_profiles_local.cli import main
 
 sys.exit(main())

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator.matching import MatchGroup
-from airflow_provider_customerprofiles.emulator.normalize import profile_attribute
-from airflow_provider_customerprofiles.emulator.state import Domain
+from customer_profiles_local.matching import MatchGroup
+from customer_profiles_local.normalize import profile_attribute
+from customer_profiles_local.state import Domain
 
 _NEVER = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 

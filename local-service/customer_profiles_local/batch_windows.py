@@ -6,7 +6,7 @@ import calendar
 import datetime as dt
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator.errors import BadRequest
+from customer_profiles_local.errors import BadRequest
 
 WINDOW_MONTHS = 2
 DEFAULT_HISTORY_MONTHS = 12

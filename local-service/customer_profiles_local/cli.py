@@ -1,4 +1,4 @@
-"""``customer-profiles-emulator``: run the local Customer Profiles service from a shell."""
+"""``customer-profiles-local``: run the local Customer Profiles service from a shell."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import logging
 import signal
 import sys
 
-from airflow_provider_customerprofiles.emulator.connections import ConnectionLimits
-from airflow_provider_customerprofiles.emulator.server import CustomerProfilesServer, Knobs
-from airflow_provider_customerprofiles.emulator.state import EmulatorConfig
+from customer_profiles_local.connections import ConnectionLimits
+from customer_profiles_local.server import CustomerProfilesServer, Knobs
+from customer_profiles_local.state import EmulatorConfig
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="customer-profiles-emulator",
+        prog="customer-profiles-local",
         description="A local Amazon Connect Customer Profiles service that boto3 reaches through endpoint_url.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         limits,
     )
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    print(f"customer-profiles-emulator listening on {server.url}", flush=True)
+    print(f"customer-profiles-local listening on {server.url}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator.errors import BadRequest
+from customer_profiles_local.errors import BadRequest
 
 # ConnectorType value -> the SourceConnectorProperties member that must describe the source
 SOURCE_PROPERTIES = {

@@ -17,12 +17,12 @@ import datetime as dt
 import logging
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator import s3_export
-from airflow_provider_customerprofiles.emulator.auto_merge import plan_merges
-from airflow_provider_customerprofiles.emulator.match_runs import publish
-from airflow_provider_customerprofiles.emulator.matching import find_matches
-from airflow_provider_customerprofiles.emulator.pacing import pace
-from airflow_provider_customerprofiles.emulator.state import Domain, EmulatorState, new_id
+from customer_profiles_local import s3_export
+from customer_profiles_local.auto_merge import plan_merges
+from customer_profiles_local.match_runs import publish
+from customer_profiles_local.matching import find_matches
+from customer_profiles_local.pacing import pace
+from customer_profiles_local.state import Domain, EmulatorState, new_id
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ def _advance(state: EmulatorState, domain: Domain, job: dict[str, Any], now: dt.
 
 
 def _merge(domain: Domain, job: dict[str, Any], now: dt.datetime) -> int:
-    from airflow_provider_customerprofiles.emulator.ops.profiles import merge_profiles
+    from customer_profiles_local.ops.profiles import merge_profiles
 
     plans = plan_merges(domain, job["Matches"], job["Config"]["AutoMerging"])
     if job["Outcome"] == "PARTIAL_SUCCESS":

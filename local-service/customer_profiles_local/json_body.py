@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator.errors import BadRequest
+from customer_profiles_local.errors import BadRequest
 
 
 def _refuse_constant(name: str) -> Any:

@@ -12,8 +12,8 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any, overload
 
-from airflow_provider_customerprofiles.emulator.matching import MatchGroup
-from airflow_provider_customerprofiles.emulator.state import Domain
+from customer_profiles_local.matching import MatchGroup
+from customer_profiles_local.state import Domain
 
 
 class GeneratedMatches(Sequence[MatchGroup]):

@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator.errors import BadRequest
-from airflow_provider_customerprofiles.emulator.match_runs import GeneratedMatches
-from airflow_provider_customerprofiles.emulator.matching import MatchGroup
+from customer_profiles_local.errors import BadRequest
+from customer_profiles_local.match_runs import GeneratedMatches
+from customer_profiles_local.matching import MatchGroup
 
 MAX_GENERATED_GROUPS = 10_000_000
 MAX_GROUP_SIZE = 100

@@ -30,7 +30,7 @@ from functools import lru_cache
 from itertools import combinations
 from typing import Any, NamedTuple
 
-from airflow_provider_customerprofiles.emulator import normalize
+from customer_profiles_local import normalize
 
 # How much each kind of evidence contributes; combined as 1 - prod(1 - weight).
 WEIGHTS = {"email": 0.9, "phone": 0.85, "name": 0.5, "address": 0.4, "birth_date": 0.4, "business": 0.3}

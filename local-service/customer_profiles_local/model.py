@@ -19,8 +19,8 @@ from urllib.parse import parse_qs, unquote
 import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape
 
-from airflow_provider_customerprofiles.emulator.errors import BadRequest, NotFound, ServiceError
-from airflow_provider_customerprofiles.emulator.json_body import decode_json_object
+from customer_profiles_local.errors import BadRequest, NotFound, ServiceError
+from customer_profiles_local.json_body import decode_json_object
 
 SERVICE_NAME = "customer-profiles"
 

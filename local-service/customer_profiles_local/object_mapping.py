@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator import model
-from airflow_provider_customerprofiles.emulator.errors import BadRequest
-from airflow_provider_customerprofiles.emulator.profile_index import (
+from customer_profiles_local import model
+from customer_profiles_local.errors import BadRequest
+from customer_profiles_local.profile_index import (
     PREDEFINED_KEY_CONTENT_TYPES,
     index,
     normalise,
 )
-from airflow_provider_customerprofiles.emulator.state import Domain
+from customer_profiles_local.state import Domain
 
 DEFAULT_CONTENT_TYPE = "STRING"
 MAX_KEYS_PER_OBJECT_TYPE = 10  # "Keys per object type" quota

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator.errors import BadRequest
-from airflow_provider_customerprofiles.emulator.state import EmulatorState
+from customer_profiles_local.errors import BadRequest
+from customer_profiles_local.state import EmulatorState
 
 DEFAULTS: dict[str, float] = {
     # how long each step of an integration workflow runs

@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator.state import Domain
+from customer_profiles_local.state import Domain
 
 # Search keys whose values are normalised by a content type whatever defines them.
 PREDEFINED_KEY_CONTENT_TYPES = {"_email": "EMAIL_ADDRESS", "_phone": "PHONE_NUMBER", "_fullName": "NAME"}

@@ -1,38 +1,37 @@
 """
 pytest fixtures that run the local Customer Profiles service in-process.
 
-Installed as a pytest plugin (entry point ``pytest11``), so any test suite that
-installs this provider can use them:
+Installed as a pytest plugin (entry point ``pytest11``) with this distribution, so any
+test suite that installs ``customer-profiles-local`` can use them:
 
-- ``customer_profiles_emulator``: a running service with empty state, and an
-  Airflow ``aws`` connection (``conn_id``) that points at it.
+- ``customer_profiles_emulator``: a running service with empty state.
 - ``customer_profiles_emulator_factory``: start more services with other knobs
   (quotas, latency, faults, SigV4, connection limits); they stop when the test ends.
+
+Both return a :class:`ServiceEndpoint`: the URL and credentials, plain boto3 clients and
+the admin surface. The service knows nothing of Airflow; the provider's ``testing``
+module turns an endpoint into an Airflow connection.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from airflow_provider_customerprofiles.emulator.admin_client import call_admin
-from airflow_provider_customerprofiles.emulator.connections import ConnectionLimits
-from airflow_provider_customerprofiles.emulator.server import CustomerProfilesServer, Knobs
-from airflow_provider_customerprofiles.emulator.state import EmulatorConfig
-
-DEFAULT_CONN_ID = "customer_profiles_local"
+from customer_profiles_local.admin_client import call_admin
+from customer_profiles_local.connections import ConnectionLimits
+from customer_profiles_local.server import CustomerProfilesServer, Knobs
+from customer_profiles_local.state import EmulatorConfig
 
 
 @dataclass
-class EmulatorEndpoint:
-    """A running local service: its URL, the Airflow connection id that reaches it, and its admin surface."""
+class ServiceEndpoint:
+    """A running local service: its URL, the credentials that reach it, and its admin surface."""
 
     server: CustomerProfilesServer
-    conn_id: str
     access_key_id: str
     secret_access_key: str
     region_name: str = "us-east-1"
@@ -40,21 +39,6 @@ class EmulatorEndpoint:
     @property
     def url(self) -> str:
         return self.server.url
-
-    def connection_uri(self, extra: dict[str, Any] | None = None) -> str:
-        """The connection as JSON, ready for an ``AIRFLOW_CONN_<ID>`` variable."""
-        return json.dumps(
-            {
-                "conn_type": "aws",
-                "login": self.access_key_id,
-                "password": self.secret_access_key,
-                "extra": {
-                    "region_name": self.region_name,
-                    "service_config": {"customer-profiles": {"endpoint_url": self.url}},
-                    **(extra or {}),
-                },
-            }
-        )
 
     def admin(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         """Call an ``/_emulator/...`` endpoint, signed with this endpoint's credentials, and return its JSON answer."""
@@ -84,14 +68,11 @@ def _start(knobs: Knobs, config: EmulatorConfig | None, limits: ConnectionLimits
 
 
 @pytest.fixture
-def customer_profiles_emulator_factory(
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Callable[..., EmulatorEndpoint]]:
-    """Start a local service with the given knobs; registers its connection as ``conn_id``."""
+def customer_profiles_emulator_factory() -> Iterator[Callable[..., ServiceEndpoint]]:
+    """Start a local service with the given knobs; every service started stops when the test ends."""
     started: list[CustomerProfilesServer] = []
 
     def start(
-        conn_id: str = DEFAULT_CONN_ID,
         quotas: str = "off",
         latency_ms: float = 0.0,
         fault_rate: float = 0.0,
@@ -100,7 +81,7 @@ def customer_profiles_emulator_factory(
         verify_signatures: bool = False,
         s3_endpoint_url: str | None = None,
         limits: ConnectionLimits | None = None,
-    ) -> EmulatorEndpoint:
+    ) -> ServiceEndpoint:
         knobs = Knobs(
             quotas,
             latency_ms,
@@ -110,9 +91,7 @@ def customer_profiles_emulator_factory(
         )
         server = _start(knobs, EmulatorConfig(s3_endpoint_url=s3_endpoint_url), limits)
         started.append(server)
-        endpoint = EmulatorEndpoint(server, conn_id, access_key_id, secret_access_key)
-        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", endpoint.connection_uri())
-        return endpoint
+        return ServiceEndpoint(server, access_key_id, secret_access_key)
 
     yield start
     for server in started:
@@ -120,6 +99,6 @@ def customer_profiles_emulator_factory(
 
 
 @pytest.fixture
-def customer_profiles_emulator(customer_profiles_emulator_factory) -> EmulatorEndpoint:
-    """A fresh local Customer Profiles service, reachable through the ``customer_profiles_local`` connection."""
+def customer_profiles_emulator(customer_profiles_emulator_factory) -> ServiceEndpoint:
+    """A fresh local Customer Profiles service with empty state and no quotas."""
     return customer_profiles_emulator_factory()

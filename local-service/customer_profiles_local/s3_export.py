@@ -16,7 +16,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from airflow_provider_customerprofiles.emulator.matching import MatchGroup
+from customer_profiles_local.matching import MatchGroup
 
 COLUMNS = ("MatchId", "ProfileId", "ConfidenceScore", "MatchGroupSize", "MatchGenerationDate")
 FILE_NAME = "matches.csv"

@@ -16,18 +16,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow_provider_customerprofiles.emulator import model, ops
-from airflow_provider_customerprofiles.emulator.connections import (
+from customer_profiles_local import model, ops
+from customer_profiles_local.connections import (
     ConnectionLimits,
     PooledHTTPServer,
     PooledRequestHandler,
 )
-from airflow_provider_customerprofiles.emulator.errors import InternalError, NotFound, ServiceError, Throttled
-from airflow_provider_customerprofiles.emulator.json_body import decode_json_object
-from airflow_provider_customerprofiles.emulator.ops.registry import ADMIN_ROUTES, HANDLERS
-from airflow_provider_customerprofiles.emulator.quotas import Quotas
-from airflow_provider_customerprofiles.emulator.sigv4 import SigV4Verifier
-from airflow_provider_customerprofiles.emulator.state import EmulatorConfig, EmulatorState
+from customer_profiles_local.errors import InternalError, NotFound, ServiceError, Throttled
+from customer_profiles_local.json_body import decode_json_object
+from customer_profiles_local.ops.registry import ADMIN_ROUTES, HANDLERS
+from customer_profiles_local.quotas import Quotas
+from customer_profiles_local.sigv4 import SigV4Verifier
+from customer_profiles_local.state import EmulatorConfig, EmulatorState
 
 log = logging.getLogger(__name__)
 ops.load_all()
@@ -122,7 +122,7 @@ class CustomerProfilesServer(PooledHTTPServer):
 
     def start_background(self) -> CustomerProfilesServer:
         """Serve from a daemon thread; returns self so callers can chain ``.url``."""
-        self._thread = threading.Thread(target=self.serve_forever, name="customer-profiles-emulator", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, name="customer-profiles-local", daemon=True)
         self._thread.start()
         return self
 

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator.errors import NotFound
+from customer_profiles_local.errors import NotFound
 
 
 class Clock:

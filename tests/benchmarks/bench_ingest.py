@@ -45,7 +45,7 @@ ACCOUNTS = 9973  # profiles the rows spread over: 2M rows stay under 1,000 objec
 
 
 def start_service(*args: str) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(["customer-profiles-emulator", "--port", "0", *args], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(["customer-profiles-local", "--port", "0", *args], stdout=subprocess.PIPE, text=True)
     line = process.stdout.readline()
     found = re.search(r"listening on (http://\S+)", line)
     if not found:

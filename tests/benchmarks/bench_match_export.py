@@ -37,8 +37,8 @@ PAGE_GROUPS = 100
 
 def start_service(latency_ms: float):
     """The local service, in this process, holding every request ``latency_ms``."""
-    from airflow_provider_customerprofiles.emulator.server import CustomerProfilesServer, Knobs
-    from airflow_provider_customerprofiles.emulator.state import EmulatorConfig
+    from customer_profiles_local.server import CustomerProfilesServer, Knobs
+    from customer_profiles_local.state import EmulatorConfig
 
     return CustomerProfilesServer("127.0.0.1", 0, Knobs(latency_ms=latency_ms), EmulatorConfig()).start_background()
 

@@ -96,6 +96,8 @@ def test_the_local_service_runs_from_its_own_slim_image_with_aws_quotas(services
     assert "FROM python:3.11-slim" in dockerfile
     installs = [line for line in dockerfile.splitlines() if "pip install" in line]
     assert installs and not any("airflow" in line for line in installs)  # no Airflow in the service's image
+    assert any("./local-service" in line for line in installs)  # its own distribution, from the repository
+    assert 'ENTRYPOINT ["customer-profiles-local"]' in dockerfile
     command = " ".join(service["command"])
     assert "--quotas aws" in command and "--port 4566" in command and "--host 0.0.0.0" in command
     assert "/_emulator/metrics" in " ".join(service["healthcheck"]["test"])

@@ -7,22 +7,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_customerprofiles.emulator.errors import BadRequest, NotFound
-from airflow_provider_customerprofiles.emulator.identity_resolution_jobs import (
+from customer_profiles_local.errors import BadRequest, NotFound
+from customer_profiles_local.identity_resolution_jobs import (
     OUTCOMES,
     matching_settings,
     start_job,
     sync,
     sync_all,
 )
-from airflow_provider_customerprofiles.emulator.match_runs import publish
-from airflow_provider_customerprofiles.emulator.match_seed import generation_date, seeded_matches
-from airflow_provider_customerprofiles.emulator.ops.registry import admin_route
-from airflow_provider_customerprofiles.emulator.pacing import update_settings
-from airflow_provider_customerprofiles.emulator.workflow_lifecycle import inject_failure
+from customer_profiles_local.match_runs import publish
+from customer_profiles_local.match_seed import generation_date, seeded_matches
+from customer_profiles_local.ops.registry import admin_route
+from customer_profiles_local.pacing import update_settings
+from customer_profiles_local.workflow_lifecycle import inject_failure
 
 if TYPE_CHECKING:
-    from airflow_provider_customerprofiles.emulator.server import CustomerProfilesServer
+    from customer_profiles_local.server import CustomerProfilesServer
 
 DOMAIN = r"/domains/(?P<domain_name>[a-zA-Z0-9_-]+)"
 DEFAULT_WORKFLOW_ERROR = "The workflow failed (failure injected through the local service)"

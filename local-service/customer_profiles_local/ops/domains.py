@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator import identity_resolution_jobs
-from airflow_provider_customerprofiles.emulator.errors import BadRequest
-from airflow_provider_customerprofiles.emulator.ops.paging import paginate
-from airflow_provider_customerprofiles.emulator.ops.registry import operation
-from airflow_provider_customerprofiles.emulator.state import Domain, EmulatorState
+from customer_profiles_local import identity_resolution_jobs
+from customer_profiles_local.errors import BadRequest
+from customer_profiles_local.ops.paging import paginate
+from customer_profiles_local.ops.registry import operation
+from customer_profiles_local.state import Domain, EmulatorState
 
 SETTINGS = (
     "DefaultExpirationDays",

@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator.auto_merge import plan_merges
-from airflow_provider_customerprofiles.emulator.errors import BadRequest, NotFound
-from airflow_provider_customerprofiles.emulator.identity_resolution_jobs import matching_settings, status_at, sync
-from airflow_provider_customerprofiles.emulator.match_runs import latest
-from airflow_provider_customerprofiles.emulator.ops.paging import paginate
-from airflow_provider_customerprofiles.emulator.ops.registry import operation
-from airflow_provider_customerprofiles.emulator.state import Domain, EmulatorState
+from customer_profiles_local.auto_merge import plan_merges
+from customer_profiles_local.errors import BadRequest, NotFound
+from customer_profiles_local.identity_resolution_jobs import matching_settings, status_at, sync
+from customer_profiles_local.match_runs import latest
+from customer_profiles_local.ops.paging import paginate
+from customer_profiles_local.ops.registry import operation
+from customer_profiles_local.state import Domain, EmulatorState
 
 
 def require_matching(domain: Domain) -> None:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator.errors import BadRequest, NotFound
-from airflow_provider_customerprofiles.emulator.flow_definition import validate_flow_definition
-from airflow_provider_customerprofiles.emulator.ops.paging import paginate
-from airflow_provider_customerprofiles.emulator.ops.registry import operation
-from airflow_provider_customerprofiles.emulator.ops.tags import resource_arn
-from airflow_provider_customerprofiles.emulator.state import Domain, EmulatorState
+from customer_profiles_local.errors import BadRequest, NotFound
+from customer_profiles_local.flow_definition import validate_flow_definition
+from customer_profiles_local.ops.paging import paginate
+from customer_profiles_local.ops.registry import operation
+from customer_profiles_local.ops.tags import resource_arn
+from customer_profiles_local.state import Domain, EmulatorState
 
 RECORD_FIELDS = ("ObjectTypeName", "ObjectTypeNames", "RoleArn", "EventTriggerNames", "Scope", "WorkflowId")
 

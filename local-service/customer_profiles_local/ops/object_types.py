@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator import profile_index
-from airflow_provider_customerprofiles.emulator.errors import BadRequest, NotFound
-from airflow_provider_customerprofiles.emulator.object_mapping import Mapping, compile_mapping, mapping_for
-from airflow_provider_customerprofiles.emulator.ops.paging import paginate
-from airflow_provider_customerprofiles.emulator.ops.registry import operation
-from airflow_provider_customerprofiles.emulator.ops.templates import TEMPLATES, get_template
-from airflow_provider_customerprofiles.emulator.profile_index import PREDEFINED_KEY_CONTENT_TYPES
-from airflow_provider_customerprofiles.emulator.state import Domain, EmulatorState
+from customer_profiles_local import profile_index
+from customer_profiles_local.errors import BadRequest, NotFound
+from customer_profiles_local.object_mapping import Mapping, compile_mapping, mapping_for
+from customer_profiles_local.ops.paging import paginate
+from customer_profiles_local.ops.registry import operation
+from customer_profiles_local.ops.templates import TEMPLATES, get_template
+from customer_profiles_local.profile_index import PREDEFINED_KEY_CONTENT_TYPES
+from customer_profiles_local.state import Domain, EmulatorState
 
 # Request fields stored as given.
 SETTINGS = (

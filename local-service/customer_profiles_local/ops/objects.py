@@ -14,19 +14,19 @@ import math
 import secrets
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator import profile_index
-from airflow_provider_customerprofiles.emulator.errors import BadRequest, NotFound, ServiceError
-from airflow_provider_customerprofiles.emulator.object_mapping import (
+from customer_profiles_local import profile_index
+from customer_profiles_local.errors import BadRequest, NotFound, ServiceError
+from customer_profiles_local.object_mapping import (
     KeyRule,
     ProfileField,
     mapping_for,
     parse_object,
 )
-from airflow_provider_customerprofiles.emulator.ops.object_types import resolve_object_type
-from airflow_provider_customerprofiles.emulator.ops.paging import paginate
-from airflow_provider_customerprofiles.emulator.ops.registry import operation
-from airflow_provider_customerprofiles.emulator.profile_index import normalise
-from airflow_provider_customerprofiles.emulator.state import Domain, EmulatorState, new_id
+from customer_profiles_local.ops.object_types import resolve_object_type
+from customer_profiles_local.ops.paging import paginate
+from customer_profiles_local.ops.registry import operation
+from customer_profiles_local.profile_index import normalise
+from customer_profiles_local.state import Domain, EmulatorState, new_id
 
 # ProfileObjectUniqueKey is a keyed digest of the unique key's value, never the value
 # itself (it may be an email address). The key lives as long as the process, as the

@@ -6,7 +6,7 @@ import base64
 from collections.abc import Sequence
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator.errors import BadRequest
+from customer_profiles_local.errors import BadRequest
 
 
 def paginate(items: Sequence[Any], params: dict[str, Any], default_max: int = 100) -> tuple[list[Any], str | None]:

@@ -11,12 +11,12 @@ import copy
 import datetime as dt
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator import profile_index
-from airflow_provider_customerprofiles.emulator.errors import BadRequest, NotFound
-from airflow_provider_customerprofiles.emulator.object_mapping import address_fields, key_content_type
-from airflow_provider_customerprofiles.emulator.ops.paging import paginate
-from airflow_provider_customerprofiles.emulator.ops.registry import operation
-from airflow_provider_customerprofiles.emulator.state import Domain, EmulatorState, new_id
+from customer_profiles_local import profile_index
+from customer_profiles_local.errors import BadRequest, NotFound
+from customer_profiles_local.object_mapping import address_fields, key_content_type
+from customer_profiles_local.ops.paging import paginate
+from customer_profiles_local.ops.registry import operation
+from customer_profiles_local.state import Domain, EmulatorState, new_id
 
 # Request members that are not profile fields.
 NOT_FIELDS = ("DomainName", "ProfileId")

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator.state import EmulatorState
+from customer_profiles_local.state import EmulatorState
 
 Handler = Callable[[EmulatorState, dict[str, Any]], dict[str, Any] | None]
 AdminHandler = Callable[..., tuple[int, dict[str, Any]]]

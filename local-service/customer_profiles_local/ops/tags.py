@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator.errors import BadRequest, NotFound
-from airflow_provider_customerprofiles.emulator.ops.registry import operation
-from airflow_provider_customerprofiles.emulator.state import Domain, EmulatorState
+from customer_profiles_local.errors import BadRequest, NotFound
+from customer_profiles_local.ops.registry import operation
+from customer_profiles_local.state import Domain, EmulatorState
 
 MAX_TAGS = 50
 _ARN = re.compile(

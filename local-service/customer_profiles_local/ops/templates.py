@@ -11,10 +11,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator.errors import NotFound
-from airflow_provider_customerprofiles.emulator.ops.paging import paginate
-from airflow_provider_customerprofiles.emulator.ops.registry import operation
-from airflow_provider_customerprofiles.emulator.state import EmulatorState
+from customer_profiles_local.errors import NotFound
+from customer_profiles_local.ops.paging import paginate
+from customer_profiles_local.ops.registry import operation
+from customer_profiles_local.state import EmulatorState
 
 
 def _field(source: str, target: str | None = None, content_type: str = "STRING") -> dict[str, str]:

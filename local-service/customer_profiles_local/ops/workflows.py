@@ -7,23 +7,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_customerprofiles.emulator.batch_windows import workflow_windows
-from airflow_provider_customerprofiles.emulator.errors import BadRequest, NotFound
-from airflow_provider_customerprofiles.emulator.flow_definition import (
+from customer_profiles_local.batch_windows import workflow_windows
+from customer_profiles_local.errors import BadRequest, NotFound
+from customer_profiles_local.flow_definition import (
     connector_profile_name,
     validate_flow_definition,
 )
-from airflow_provider_customerprofiles.emulator.ops.integrations import (
+from customer_profiles_local.ops.integrations import (
     check_object_types,
     flow_uri,
     store_integration,
 )
-from airflow_provider_customerprofiles.emulator.ops.paging import paginate
-from airflow_provider_customerprofiles.emulator.ops.registry import operation
-from airflow_provider_customerprofiles.emulator.ops.tags import resource_arn
-from airflow_provider_customerprofiles.emulator.pacing import pace
-from airflow_provider_customerprofiles.emulator.state import Domain, EmulatorState, new_id
-from airflow_provider_customerprofiles.emulator.workflow_lifecycle import StepView, evaluate
+from customer_profiles_local.ops.paging import paginate
+from customer_profiles_local.ops.registry import operation
+from customer_profiles_local.ops.tags import resource_arn
+from customer_profiles_local.pacing import pace
+from customer_profiles_local.state import Domain, EmulatorState, new_id
+from customer_profiles_local.workflow_lifecycle import StepView, evaluate
 
 APPFLOW_PATH = "IntegrationConfig.AppflowIntegration"
 

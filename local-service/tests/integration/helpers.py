@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 CUSTOMER_KEY = "customer_id"
@@ -67,3 +68,38 @@ def search_one(client, domain: str, key_name: str, value: str) -> dict[str, Any]
     items = client.search_profiles(DomainName=domain, KeyName=key_name, Values=[value])["Items"]
     assert len(items) == 1, f"{key_name} found {len(items)} profiles"
     return items[0]
+
+
+class Pager:
+    """A boto3 client and ``NextToken`` paging for the list operations that boto3 has no paginator for.
+
+    The list an operation returns is read from botocore's model (its output's one list member), so
+    every operation pages the same way, as a client would page it against AWS.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def iterate_pages(self, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Each response page of ``operation`` (a boto3 method name), following ``NextToken``."""
+        call = getattr(self.client, operation)
+        token: str | None = None
+        while True:
+            page = call(**kwargs, **({"NextToken": token} if token else {}))
+            page.pop("ResponseMetadata", None)
+            yield page
+            token = page.get("NextToken")
+            if not token:
+                return
+
+    def iterate_items(self, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Every item of ``operation``'s list, over all pages."""
+        field = self._list_field(operation)
+        for page in self.iterate_pages(operation, **kwargs):
+            yield from page.get(field, [])
+
+    def _list_field(self, operation: str) -> str:
+        meta = self.client.meta
+        output = meta.service_model.operation_model(meta.method_to_api_mapping[operation]).output_shape
+        (field,) = (name for name, shape in output.members.items() if shape.type_name == "list")
+        return field

@@ -20,7 +20,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from airflow_provider_customerprofiles.emulator import ConnectionLimits, call_admin
+from customer_profiles_local import ConnectionLimits, call_admin
 
 NO_RETRIES = Config(retries={"mode": "standard", "max_attempts": 1})
 # Stands for 200,000 nested arrays in a body, expanded only when sent (so test ids and reports stay small).

@@ -9,9 +9,8 @@ import json
 
 import boto3
 import pytest
-
-from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
-from tests.integration.emulator.lifecycle_support import admin_error, advance, create_domain, create_object_type
+from helpers import Pager
+from lifecycle_support import admin_error, advance, create_domain, create_object_type
 
 PHASE = 60  # JobPhaseSeconds in these tests
 DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
@@ -32,8 +31,8 @@ def emulator(customer_profiles_emulator):
 
 
 @pytest.fixture
-def hook(emulator):
-    return CustomerProfilesHook(aws_conn_id=emulator.conn_id)
+def pager(emulator):
+    return Pager(emulator.client())
 
 
 def add_duplicates(client, domain: str = "retail") -> dict[str, list[str]]:
@@ -63,13 +62,13 @@ def run_job(emulator, client, domain: str = "retail", phases: int = 4, **body) -
     return client.get_identity_resolution_job(DomainName=domain, JobId=job_id)
 
 
-def all_matches(hook, domain: str = "retail", page_size: int = 100) -> list[dict]:
-    return list(hook.iterate_items("get_matches", DomainName=domain, MaxResults=page_size))
+def all_matches(pager, domain: str = "retail", page_size: int = 100) -> list[dict]:
+    return list(pager.iterate_items("get_matches", DomainName=domain, MaxResults=page_size))
 
 
-def test_scheduled_job_runs_when_the_clock_passes_the_schedule(customer_profiles_emulator, hook):
+def test_scheduled_job_runs_when_the_clock_passes_the_schedule(customer_profiles_emulator, pager):
     emulator = paced(customer_profiles_emulator, 600)
-    client = hook.conn
+    client = pager.client
     target = advance(emulator, 0) + dt.timedelta(minutes=10)
     schedule = {"DayOfTheWeek": DAYS[target.weekday()], "Time": f"{target.hour}:{target.minute:02d}"}
     create_domain(client, "retail", Matching={"Enabled": True, "JobSchedule": schedule})
@@ -108,8 +107,8 @@ def test_scheduled_job_runs_when_the_clock_passes_the_schedule(customer_profiles
     assert [j["JobId"] for j in jobs] == [ran]
 
 
-def test_admin_job_moves_through_its_phases(emulator, hook):
-    client = hook.conn
+def test_admin_job_moves_through_its_phases(emulator, pager):
+    client = pager.client
     create_domain(client, "retail", Matching=MATCHING)
     ids = add_duplicates(client)
     job_id = start_job(emulator)
@@ -126,11 +125,11 @@ def test_admin_job_moves_through_its_phases(emulator, hook):
     assert job["LastUpdatedAt"] == job["JobEndTime"]
     assert job["JobExpirationTime"] > job["JobEndTime"]
     assert "Message" not in job
-    assert sorted(sorted(m["ProfileIds"]) for m in all_matches(hook)) == ids["groups"]
+    assert sorted(sorted(m["ProfileIds"]) for m in all_matches(pager)) == ids["groups"]
 
 
-def test_unknown_job_and_disabled_matching(emulator, hook):
-    client = hook.conn
+def test_unknown_job_and_disabled_matching(emulator, pager):
+    client = pager.client
     create_domain(client, "retail")
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.get_identity_resolution_job(DomainName="retail", JobId="0" * 32)
@@ -149,26 +148,26 @@ def test_unknown_job_and_disabled_matching(emulator, hook):
     assert admin_error(emulator, "POST", "domains/other/identity-resolution-jobs", {"Outcome": "MAYBE"})[0] == 400
 
 
-def test_failed_and_partial_success_on_demand(emulator, hook):
-    client = hook.conn
+def test_failed_and_partial_success_on_demand(emulator, pager):
+    client = pager.client
     create_domain(client, "retail", Matching=MATCHING)
     add_duplicates(client)
     failed = run_job(emulator, client, Outcome="FAILED", Message="Model endpoint unavailable")
     assert failed["Status"] == "FAILED"
     assert failed["Message"] == "Model endpoint unavailable"
-    assert all_matches(hook) == []  # a failed job publishes no run
+    assert all_matches(pager) == []  # a failed job publishes no run
 
     partial = run_job(emulator, client, Outcome="PARTIAL_SUCCESS")
     assert partial["Status"] == "PARTIAL_SUCCESS"
     assert "not merged" in partial["Message"]
-    assert len(all_matches(hook)) == 2
+    assert len(all_matches(pager)) == 2
 
     jobs = client.list_identity_resolution_jobs(DomainName="retail")["IdentityResolutionJobsList"]
     assert [j["Status"] for j in jobs] == ["PENDING", "PARTIAL_SUCCESS", "FAILED"]  # newest (scheduled) first
 
 
-def test_get_matches_reports_only_the_latest_run(emulator, hook):
-    client = hook.conn
+def test_get_matches_reports_only_the_latest_run(emulator, pager):
+    client = pager.client
     create_domain(client, "retail", Matching=MATCHING)
     before = client.get_matches(DomainName="retail")
     assert before["Matches"] == []
@@ -187,33 +186,33 @@ def test_get_matches_reports_only_the_latest_run(emulator, hook):
     run_job(emulator, client)
     second_run = client.get_matches(DomainName="retail")
     assert second_run["MatchGenerationDate"] > first_run["MatchGenerationDate"]
-    groups = sorted(sorted(m["ProfileIds"]) for m in all_matches(hook, page_size=1))
+    groups = sorted(sorted(m["ProfileIds"]) for m in all_matches(pager, page_size=1))
     assert groups == sorted([*ids["groups"], sorted([ids["other_ana"][0], twin["ProfileId"]])])
-    for match in all_matches(hook):
+    for match in all_matches(pager):
         assert len(match["MatchId"]) == 32
         assert 0 < match["ConfidenceScore"] <= 1
 
 
-def test_seeded_matches_page_with_sizes_that_do_not_divide_the_total(emulator, hook):
-    create_domain(hook.conn, "retail", Matching=MATCHING)
+def test_seeded_matches_page_with_sizes_that_do_not_divide_the_total(emulator, pager):
+    create_domain(pager.client, "retail", Matching=MATCHING)
     seeded = emulator.admin(
         "POST",
         "domains/retail/matches",
         {"Generate": {"Groups": 250, "GroupSize": 3, "Seed": 7}, "MatchGenerationDate": "2026-01-05T00:00:00Z"},
     )
     assert seeded == {"MatchCount": 250, "ProfileEntries": 750}
-    pages = list(hook.iterate_pages("get_matches", DomainName="retail", MaxResults=7))
+    pages = list(pager.iterate_pages("get_matches", DomainName="retail", MaxResults=7))
     assert [len(p["Matches"]) for p in pages] == [7] * 35 + [5]
     matches = [m for p in pages for m in p["Matches"]]
     assert len({m["MatchId"] for m in matches}) == 250
     assert all(len(m["ProfileIds"]) == 3 and 0.5 <= m["ConfidenceScore"] <= 1 for m in matches)
     assert pages[0]["PotentialMatches"] == 250
     assert pages[0]["MatchGenerationDate"] == dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc)
-    assert all_matches(hook, page_size=100) == matches  # same seed, same run, any page size
+    assert all_matches(pager, page_size=100) == matches  # same seed, same run, any page size
 
     explicit = [{"MatchId": "m-1", "ProfileIds": ["a" * 32, "b" * 32], "ConfidenceScore": 0.75}]
     emulator.admin("POST", "domains/retail/matches", {"Matches": explicit, "MatchGenerationDate": 1767571200})
-    replaced = hook.conn.get_matches(DomainName="retail")
+    replaced = pager.client.get_matches(DomainName="retail")
     assert replaced["Matches"] == explicit
     assert replaced["MatchGenerationDate"] == dt.datetime.fromtimestamp(1767571200, tz=dt.timezone.utc)
 
@@ -221,24 +220,24 @@ def test_seeded_matches_page_with_sizes_that_do_not_divide_the_total(emulator, h
     assert admin_error(emulator, "POST", "domains/retail/matches", {})[0] == 400
 
 
-def test_a_million_seeded_match_rows_page_from_any_point(emulator, hook):
-    create_domain(hook.conn, "retail", Matching=MATCHING)
+def test_a_million_seeded_match_rows_page_from_any_point(emulator, pager):
+    create_domain(pager.client, "retail", Matching=MATCHING)
     seeded = emulator.admin("POST", "domains/retail/matches", {"Generate": {"Groups": 500_000, "Seed": "bench"}})
     assert seeded == {"MatchCount": 500_000, "ProfileEntries": 1_000_000}
-    first = hook.conn.get_matches(DomainName="retail", MaxResults=100)
+    first = pager.client.get_matches(DomainName="retail", MaxResults=100)
     assert first["PotentialMatches"] == 500_000
-    second = hook.conn.get_matches(DomainName="retail", MaxResults=100, NextToken=first["NextToken"])
+    second = pager.client.get_matches(DomainName="retail", MaxResults=100, NextToken=first["NextToken"])
     assert {m["MatchId"] for m in first["Matches"]}.isdisjoint(m["MatchId"] for m in second["Matches"])
 
 
 @pytest.fixture
 def s3_emulator(customer_profiles_emulator_factory, moto_s3_server):
-    return paced(customer_profiles_emulator_factory(s3_endpoint_url=moto_s3_server, conn_id="customer_profiles_s3"))
+    return paced(customer_profiles_emulator_factory(s3_endpoint_url=moto_s3_server))
 
 
 def test_job_writes_its_result_file_to_s3(s3_emulator, moto_s3_server, s3_bucket):
-    hook = CustomerProfilesHook(aws_conn_id=s3_emulator.conn_id)
-    client = hook.conn
+    pager = Pager(s3_emulator.client())
+    client = pager.client
     exporting = {"S3Exporting": {"S3BucketName": s3_bucket, "S3KeyName": "identity-resolution"}}
     create_domain(client, "retail", Matching={**MATCHING, "ExportingConfig": exporting})
     add_duplicates(client)
@@ -275,10 +274,10 @@ def test_job_writes_its_result_file_to_s3(s3_emulator, moto_s3_server, s3_bucket
     assert {r["MatchGenerationDate"] for r in rows} == {generated}
 
 
-def test_export_failure_is_a_partial_success_without_customer_data(s3_emulator, emulator, hook):
+def test_export_failure_is_a_partial_success_without_customer_data(s3_emulator, emulator):
     missing_bucket = {"S3Exporting": {"S3BucketName": "no-such-bucket-here", "S3KeyName": "ir"}}
-    s3_client = CustomerProfilesHook(aws_conn_id=s3_emulator.conn_id).conn
-    for client, endpoint, reason in ((s3_client, s3_emulator, "NoSuchBucket"), (hook.conn, emulator, "no S3 endpoint")):
+    for endpoint, reason in ((s3_emulator, "NoSuchBucket"), (emulator, "no S3 endpoint")):
+        client = endpoint.client()
         create_domain(client, "retail", Matching={**MATCHING, "ExportingConfig": missing_bucket})
         client.create_profile(DomainName="retail", FirstName="Zoe", EmailAddress="zoe@example.com")
         client.create_profile(DomainName="retail", FirstName="Zoe", EmailAddress="ZOE@example.com")
@@ -309,8 +308,8 @@ def auto_merging(rules, model: str = "RECENCY", threshold: float | None = None, 
     return settings
 
 
-def test_auto_merge_follows_rules_threshold_and_recency(emulator, hook, s3_bucket):
-    client = hook.conn
+def test_auto_merge_follows_rules_threshold_and_recency(emulator, pager, s3_bucket):
+    client = pager.client
     exporting = {"S3Exporting": {"S3BucketName": s3_bucket}}
     matching = {
         **MATCHING,
@@ -357,8 +356,8 @@ def test_auto_merge_follows_rules_threshold_and_recency(emulator, hook, s3_bucke
     assert sorted(p["ProfileId"] for p in survivors["Profiles"]) == sorted([low_a, low_b, phone_a, phone_b])
 
 
-def test_auto_merge_source_conflict_resolution_keeps_the_profile_with_source_objects(emulator, hook):
-    client = hook.conn
+def test_auto_merge_source_conflict_resolution_keeps_the_profile_with_source_objects(emulator, pager):
+    client = pager.client
     matching = {**MATCHING, "AutoMerging": auto_merging([["EmailAddress"]], "SOURCE", SourceName="CRMContact")}
     create_domain(client, "retail", Matching=matching)
     create_object_type(client, "retail", "CRMContact")
@@ -371,8 +370,8 @@ def test_auto_merge_source_conflict_resolution_keeps_the_profile_with_source_obj
     assert [p["ProfileId"] for p in kept["Profiles"]] == [sourced]
 
 
-def test_auto_merging_preview_counts_without_changing_anything(emulator, hook):
-    client = hook.conn
+def test_auto_merging_preview_counts_without_changing_anything(emulator, pager):
+    client = pager.client
     create_domain(client, "retail", Matching=MATCHING)
     add_duplicates(client)
     run_job(emulator, client)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
-from tests.integration.emulator.lifecycle_support import (
+from helpers import Pager
+from lifecycle_support import (
     ROLE_ARN,
     create_domain,
     create_object_type,
@@ -16,12 +15,12 @@ CONNECT_URI = "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-333
 
 
 @pytest.fixture
-def hook(customer_profiles_emulator):
-    return CustomerProfilesHook(aws_conn_id=customer_profiles_emulator.conn_id)
+def pager(customer_profiles_emulator):
+    return Pager(customer_profiles_emulator.client())
 
 
-def test_integration_crud(hook):
-    client = hook.conn
+def test_integration_crud(pager):
+    client = pager.client
     create_domain(client, "retail")
     create_object_type(client, "retail", "CTR")
     put = client.put_integration(DomainName="retail", Uri=CONNECT_URI, ObjectTypeName="CTR", Tags={"src": "connect"})
@@ -48,8 +47,8 @@ def test_integration_crud(hook):
         client.delete_integration(DomainName="retail", Uri=CONNECT_URI)
 
 
-def test_list_integrations_pages_and_account_listing_finds_every_domain(hook):
-    client = hook.conn
+def test_list_integrations_pages_and_account_listing_finds_every_domain(pager):
+    client = pager.client
     for domain in ("retail", "wholesale"):
         create_domain(client, domain)
         create_object_type(client, domain, "CTR")
@@ -57,10 +56,10 @@ def test_list_integrations_pages_and_account_listing_finds_every_domain(hook):
     for number in range(4):
         client.put_integration(DomainName="retail", Uri=f"{CONNECT_URI}-{number}", ObjectTypeName="CTR")
 
-    uris = [item["Uri"] for item in hook.iterate_items("list_integrations", DomainName="retail", MaxResults=2)]
+    uris = [item["Uri"] for item in pager.iterate_items("list_integrations", DomainName="retail", MaxResults=2)]
     assert uris == [CONNECT_URI] + [f"{CONNECT_URI}-{n}" for n in range(4)]
 
-    account = list(hook.iterate_items("list_account_integrations", Uri=CONNECT_URI, MaxResults=1))
+    account = list(pager.iterate_items("list_account_integrations", Uri=CONNECT_URI, MaxResults=1))
     assert [(item["DomainName"], item["Uri"]) for item in account] == [
         ("retail", CONNECT_URI),
         ("wholesale", CONNECT_URI),
@@ -68,8 +67,8 @@ def test_list_integrations_pages_and_account_listing_finds_every_domain(hook):
     assert client.list_account_integrations(Uri="arn:aws:connect:us-east-1:123456789012:instance/none")["Items"] == []
 
 
-def test_put_integration_with_a_flow_definition_uses_the_flow_arn(hook):
-    client = hook.conn
+def test_put_integration_with_a_flow_definition_uses_the_flow_arn(pager):
+    client = pager.client
     create_domain(client, "retail")
     create_object_type(client, "retail", "CRMContact")
     put = client.put_integration(
@@ -101,8 +100,8 @@ def test_put_integration_with_a_flow_definition_uses_the_flow_arn(hook):
         ),
     ],
 )
-def test_put_integration_rejects_bad_requests_naming_the_field(hook, kwargs, field):
-    client = hook.conn
+def test_put_integration_rejects_bad_requests_naming_the_field(pager, kwargs, field):
+    client = pager.client
     create_domain(client, "retail")
     create_object_type(client, "retail", "CTR")
     with pytest.raises(client.exceptions.BadRequestException, match=field):
@@ -110,6 +109,6 @@ def test_put_integration_rejects_bad_requests_naming_the_field(hook, kwargs, fie
     assert client.list_integrations(DomainName="retail")["Items"] == []
 
 
-def test_integrations_need_an_existing_domain(hook):
-    with pytest.raises(hook.conn.exceptions.ResourceNotFoundException):
-        hook.conn.list_integrations(DomainName="nowhere")
+def test_integrations_need_an_existing_domain(pager):
+    with pytest.raises(pager.client.exceptions.ResourceNotFoundException):
+        pager.client.list_integrations(DomainName="nowhere")

@@ -6,11 +6,10 @@ import datetime as dt
 
 import pytest
 from botocore.exceptions import ClientError
-
-from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
-from tests.integration.emulator.helpers import (
+from helpers import (
     CUSTOMER_FIELDS,
     CUSTOMER_KEYS,
+    Pager,
     create_customer_object_type,
     create_domain,
     customer,
@@ -22,13 +21,13 @@ ID_FIELD = {"id": {"Source": "_source.id", "Target": "_profile.AccountNumber"}}
 
 
 @pytest.fixture
-def hook(customer_profiles_emulator):
-    return CustomerProfilesHook(aws_conn_id=customer_profiles_emulator.conn_id)
+def pager(customer_profiles_emulator):
+    return Pager(customer_profiles_emulator.client())
 
 
 @pytest.fixture
-def client(hook):
-    return hook.conn
+def client(pager):
+    return pager.client
 
 
 @pytest.fixture
@@ -100,12 +99,12 @@ def test_put_echoes_the_definition_and_get_returns_it(customer_profiles_emulator
     assert "MaxProfileObjectCount" not in updated
 
 
-def test_list_pages_through_every_type(hook, client, domain):
+def test_list_pages_through_every_type(pager, client, domain):
     for name in ("Gamma", "Alpha", "Delta", "Beta", "Epsilon"):
         client.put_profile_object_type(
             DomainName=domain, ObjectTypeName=name, Description=name.lower(), Fields=ID_FIELD, Keys={name: UNIQUE_KEY}
         )
-    pages = list(hook.iterate_pages("list_profile_object_types", DomainName=domain, MaxResults=2))
+    pages = list(pager.iterate_pages("list_profile_object_types", DomainName=domain, MaxResults=2))
     assert [len(page["Items"]) for page in pages] == [2, 2, 1]
     items = [item for page in pages for item in page["Items"]]
     assert [item["ObjectTypeName"] for item in items] == ["Alpha", "Beta", "Delta", "Epsilon", "Gamma"]
@@ -188,7 +187,7 @@ def test_key_names_are_global_to_a_domain(client, domain):
     assert "Keys.contact" in message and "A" in message
 
 
-def test_delete_removes_the_type_its_objects_and_the_fields_it_wrote(hook, client, domain):
+def test_delete_removes_the_type_its_objects_and_the_fields_it_wrote(pager, client, domain):
     create_customer_object_type(client, domain)
     for n in range(3):
         client.put_profile_object(
@@ -216,7 +215,7 @@ def test_delete_removes_the_type_its_objects_and_the_fields_it_wrote(hook, clien
     client.put_profile_object(DomainName=domain, ObjectTypeName="Customer", Object=customer("C0"))
     assert stats(client, domain)["ProfileCount"] == 3
     items = list(
-        hook.iterate_items(
+        pager.iterate_items(
             "list_profile_objects", DomainName=domain, ObjectTypeName="Customer", ProfileId=profile["ProfileId"]
         )
     )

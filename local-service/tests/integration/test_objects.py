@@ -7,11 +7,10 @@ import threading
 
 import pytest
 from botocore.exceptions import ClientError
-
-from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
-from tests.integration.emulator.helpers import (
+from helpers import (
     CUSTOMER_FIELDS,
     CUSTOMER_KEYS,
+    Pager,
     create_customer_object_type,
     create_domain,
     customer,
@@ -23,13 +22,13 @@ SECRET_EMAIL = "ana.secret@example.com"
 
 
 @pytest.fixture
-def hook(customer_profiles_emulator):
-    return CustomerProfilesHook(aws_conn_id=customer_profiles_emulator.conn_id)
+def pager(customer_profiles_emulator):
+    return Pager(customer_profiles_emulator.client())
 
 
 @pytest.fixture
-def client(hook):
-    return hook.conn
+def client(pager):
+    return pager.client
 
 
 @pytest.fixture
@@ -48,9 +47,9 @@ def put(client, domain, obj, type_name="Customer"):
     return client.put_profile_object(DomainName=domain, ObjectTypeName=type_name, Object=obj)["ProfileObjectUniqueKey"]
 
 
-def list_objects(hook, domain, profile_id, type_name="Customer", **kwargs):
+def list_objects(pager, domain, profile_id, type_name="Customer", **kwargs):
     return list(
-        hook.iterate_items(
+        pager.iterate_items(
             "list_profile_objects", DomainName=domain, ObjectTypeName=type_name, ProfileId=profile_id, **kwargs
         )
     )
@@ -76,7 +75,7 @@ def test_put_maps_fields_onto_a_new_profile(client, domain):
     assert stats(client, domain)["ObjectCount"] == 1
 
 
-def test_same_unique_key_overwrites_the_object_and_updates_the_profile(hook, client, domain):
+def test_same_unique_key_overwrites_the_object_and_updates_the_profile(pager, client, domain):
     create_customer_object_type(client, domain)
     first = put(client, domain, customer("C1", email="old@example.com", tier="silver"))
     latest = customer("C1", email="new@example.com", tier="gold")
@@ -88,11 +87,11 @@ def test_same_unique_key_overwrites_the_object_and_updates_the_profile(hook, cli
     profile = search_one(client, domain, "customer_id", "C1")
     assert profile["EmailAddress"] == "new@example.com"
     assert profile["Attributes"] == {"tier": "gold"}
-    objects = list_objects(hook, domain, profile["ProfileId"])
+    objects = list_objects(pager, domain, profile["ProfileId"])
     assert objects == [{"ObjectTypeName": "Customer", "ProfileObjectUniqueKey": first, "Object": latest}]
 
 
-def test_objects_sharing_a_profile_key_join_one_profile(hook, client, domain):
+def test_objects_sharing_a_profile_key_join_one_profile(pager, client, domain):
     client.put_profile_object_type(
         DomainName=domain,
         ObjectTypeName="Order",
@@ -113,15 +112,15 @@ def test_objects_sharing_a_profile_key_join_one_profile(hook, client, domain):
         put(client, domain, json.dumps({"order_id": order_id, "customer_id": "C1"}), "Order")
 
     profile_id = search_one(client, domain, "customer_id", "C1")["ProfileId"]
-    orders = list_objects(hook, domain, profile_id, "Order")
+    orders = list_objects(pager, domain, profile_id, "Order")
     assert [json.loads(o["Object"])["order_id"] for o in orders] == ["O1", "O2"]
     assert stats(client, domain)["ProfileCount"] == 1
     # an ORDER key is an index of the profile too: SearchProfiles by it finds the customer
     assert search_one(client, domain, "order_id", "O2")["ProfileId"] == profile_id
     # ObjectFilter keeps the objects whose key has one of the values
-    only_o2 = list_objects(hook, domain, profile_id, "Order", ObjectFilter={"KeyName": "order_id", "Values": ["O2"]})
+    only_o2 = list_objects(pager, domain, profile_id, "Order", ObjectFilter={"KeyName": "order_id", "Values": ["O2"]})
     assert [json.loads(o["Object"])["order_id"] for o in only_o2] == ["O2"]
-    none = list_objects(hook, domain, profile_id, "Order", ObjectFilter={"KeyName": "order_id", "Values": ["O9"]})
+    none = list_objects(pager, domain, profile_id, "Order", ObjectFilter={"KeyName": "order_id", "Values": ["O9"]})
     assert none == []
     code, message, _ = error_of(
         client.list_profile_objects,
@@ -316,7 +315,7 @@ def test_batch_put_refuses_duplicate_ids_and_oversized_objects_for_the_whole_cal
     assert stats(client, domain)["ObjectCount"] == 0
 
 
-def test_list_profile_objects_pages_through_every_object(hook, client, domain):
+def test_list_profile_objects_pages_through_every_object(pager, client, domain):
     client.put_profile_object_type(
         DomainName=domain,
         ObjectTypeName="Purchase",
@@ -334,7 +333,7 @@ def test_list_profile_objects_pages_through_every_object(hook, client, domain):
     profile_id = search_one(client, domain, "customer_id", "C1")["ProfileId"]
 
     pages = list(
-        hook.iterate_pages(
+        pager.iterate_pages(
             "list_profile_objects", DomainName=domain, ObjectTypeName="Purchase", ProfileId=profile_id, MaxResults=3
         )
     )
@@ -345,7 +344,7 @@ def test_list_profile_objects_pages_through_every_object(hook, client, domain):
     assert code == "ResourceNotFoundException"
 
 
-def test_delete_profile_object(hook, client, domain):
+def test_delete_profile_object(pager, client, domain):
     create_customer_object_type(client, domain)
     unique_key = put(client, domain, customer("C1"))
     profile_id = search_one(client, domain, "customer_id", "C1")["ProfileId"]
@@ -355,7 +354,7 @@ def test_delete_profile_object(hook, client, domain):
     code, _, _ = error_of(client.delete_profile_object, ProfileId=other_id, **args)
     assert code == "ResourceNotFoundException"  # the object is not on that profile
     assert client.delete_profile_object(ProfileId=profile_id, **args)["Message"]
-    assert list_objects(hook, domain, profile_id) == []
+    assert list_objects(pager, domain, profile_id) == []
     assert stats(client, domain)["ObjectCount"] == 0
     code, _, _ = error_of(client.delete_profile_object, ProfileId=profile_id, **args)
     assert code == "ResourceNotFoundException"

@@ -6,9 +6,8 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-
-from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
-from tests.integration.emulator.helpers import (
+from helpers import (
+    Pager,
     create_customer_object_type,
     create_domain,
     customer,
@@ -18,13 +17,13 @@ from tests.integration.emulator.helpers import (
 
 
 @pytest.fixture
-def hook(customer_profiles_emulator):
-    return CustomerProfilesHook(aws_conn_id=customer_profiles_emulator.conn_id)
+def pager(customer_profiles_emulator):
+    return Pager(customer_profiles_emulator.client())
 
 
 @pytest.fixture
-def client(hook):
-    return hook.conn
+def client(pager):
+    return pager.client
 
 
 @pytest.fixture
@@ -117,7 +116,7 @@ def test_update_clears_empty_strings_and_keeps_omitted_fields(customer_profiles_
     )
 
 
-def test_delete_profile_removes_its_objects_and_keys(hook, client, domain):
+def test_delete_profile_removes_its_objects_and_keys(pager, client, domain):
     create_customer_object_type(client, domain)
     client.put_profile_object(DomainName=domain, ObjectTypeName="Customer", Object=customer("C1"))
     client.put_profile_object(DomainName=domain, ObjectTypeName="Customer", Object=customer("C2"))
@@ -208,7 +207,7 @@ def test_search_with_additional_keys_and_or_and(client, domain):
     assert ids(explicit_or) == ids(either)
 
 
-def test_search_pages_with_the_default_and_a_given_page_size(hook, client, domain):
+def test_search_pages_with_the_default_and_a_given_page_size(pager, client, domain):
     members = set()
     for n in range(23):
         profile_id = client.create_profile(DomainName=domain, FirstName=f"P{n}")["ProfileId"]
@@ -219,11 +218,11 @@ def test_search_pages_with_the_default_and_a_given_page_size(hook, client, domai
     first = client.search_profiles(DomainName=domain, KeyName="club", Values=["gold"])
     assert len(first["Items"]) == 20 and first["NextToken"]  # the documented default page size
     pages = list(
-        hook.iterate_pages("search_profiles", DomainName=domain, KeyName="club", Values=["gold"], MaxResults=7)
+        pager.iterate_pages("search_profiles", DomainName=domain, KeyName="club", Values=["gold"], MaxResults=7)
     )
     assert [len(page["Items"]) for page in pages] == [7, 7, 7, 2]
     assert ids(item for page in pages for item in page["Items"]) == members
-    everything = list(hook.iterate_items("search_profiles", DomainName=domain, KeyName="club", Values=["gold"]))
+    everything = list(pager.iterate_items("search_profiles", DomainName=domain, KeyName="club", Values=["gold"]))
     assert len(everything) == 23
 
 
@@ -251,7 +250,7 @@ def test_add_and_delete_profile_keys(client, domain):
     )
 
 
-def test_merge_moves_keys_and_objects_and_resolves_fields(hook, client, domain):
+def test_merge_moves_keys_and_objects_and_resolves_fields(pager, client, domain):
     create_customer_object_type(client, domain)
     for customer_id in ("C1", "C2", "C3"):
         client.put_profile_object(DomainName=domain, ObjectTypeName="Customer", Object=customer(customer_id))
@@ -293,7 +292,7 @@ def test_merge_moves_keys_and_objects_and_resolves_fields(hook, client, domain):
     for key_name, value in (("customer_id", "C2"), ("customer_id", "C3"), ("loyalty", "L3")):
         assert ids(search(client, domain, key_name, value)) == {main}
     objects = list(
-        hook.iterate_items("list_profile_objects", DomainName=domain, ObjectTypeName="Customer", ProfileId=main)
+        pager.iterate_items("list_profile_objects", DomainName=domain, ObjectTypeName="Customer", ProfileId=main)
     )
     assert sorted(json.loads(o["Object"])["customer_id"] for o in objects) == ["C1", "C2", "C3"]
     # the merged profiles are gone

@@ -14,8 +14,7 @@ import boto3
 import botocore.exceptions
 import pytest
 from botocore.config import Config
-
-from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
+from helpers import Pager
 
 NO_RETRIES = {"retries": {"mode": "standard", "max_attempts": 1}}
 
@@ -30,8 +29,8 @@ def _raw(url: str, method: str, path: str, body: dict | None = None) -> tuple[in
         return err.code, dict(err.headers), json.loads(err.read() or b"{}")
 
 
-def test_domain_lifecycle_through_the_hook(customer_profiles_emulator):
-    client = CustomerProfilesHook(aws_conn_id=customer_profiles_emulator.conn_id).conn
+def test_domain_lifecycle_through_boto3(customer_profiles_emulator):
+    client = customer_profiles_emulator.client()
     created = client.create_domain(
         DomainName="retail",
         DefaultExpirationDays=30,
@@ -65,20 +64,14 @@ def test_matching_defaults_to_the_documented_weekly_schedule(customer_profiles_e
 
 
 def test_list_domains_pages_through_next_token(customer_profiles_emulator):
-    hook = CustomerProfilesHook(aws_conn_id=customer_profiles_emulator.conn_id)
+    pager = Pager(customer_profiles_emulator.client())
     names = [f"domain-{i:02d}" for i in range(7)]
     for name in names:
-        hook.conn.create_domain(DomainName=name, DefaultExpirationDays=1)
+        pager.client.create_domain(DomainName=name, DefaultExpirationDays=1)
 
-    pages = list(hook.iterate_pages("list_domains", MaxResults=3))
+    pages = list(pager.iterate_pages("list_domains", MaxResults=3))
     assert [len(p["Items"]) for p in pages] == [3, 3, 1]
-    assert [d["DomainName"] for d in hook.iterate_items("list_domains", MaxResults=3)] == names
-
-
-def test_iterating_an_operation_that_is_not_a_nexttoken_list_is_refused(customer_profiles_emulator):
-    hook = CustomerProfilesHook(aws_conn_id=customer_profiles_emulator.conn_id)
-    with pytest.raises(ValueError, match="get_domain"):
-        next(hook.iterate_items("get_domain", DomainName="x"))
+    assert [d["DomainName"] for d in pager.iterate_items("list_domains", MaxResults=3)] == names
 
 
 @pytest.mark.parametrize(
@@ -252,11 +245,19 @@ def test_metrics_and_reset(customer_profiles_emulator):
 def test_async_client_reaches_the_local_service(customer_profiles_emulator):
     import asyncio
 
-    customer_profiles_emulator.client().create_domain(DomainName="async", DefaultExpirationDays=1)
-    hook = CustomerProfilesHook(aws_conn_id=customer_profiles_emulator.conn_id)
+    from aiobotocore.session import get_session
+
+    endpoint = customer_profiles_emulator
+    endpoint.client().create_domain(DomainName="async", DefaultExpirationDays=1)
 
     async def read() -> dict:
-        async with await hook.get_async_conn() as client:
+        async with get_session().create_client(
+            "customer-profiles",
+            endpoint_url=endpoint.url,
+            region_name=endpoint.region_name,
+            aws_access_key_id=endpoint.access_key_id,
+            aws_secret_access_key=endpoint.secret_access_key,
+        ) as client:
             return await client.get_domain(DomainName="async")
 
     assert asyncio.run(read())["DomainName"] == "async"
@@ -267,7 +268,7 @@ def test_console_script_serves_boto3(tmp_path):
         [
             sys.executable,
             "-m",
-            "airflow_provider_customerprofiles.emulator",
+            "customer_profiles_local",
             "--port",
             "0",
             "--quotas",

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import pytest
-
-from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
-from tests.integration.emulator.lifecycle_support import create_domain, create_object_type
+from lifecycle_support import create_domain, create_object_type
 
 ARN_PREFIX = "arn:aws:profile:us-east-1:123456789012:domains/"
 
 
 @pytest.fixture
 def client(customer_profiles_emulator):
-    return CustomerProfilesHook(aws_conn_id=customer_profiles_emulator.conn_id).conn
+    return customer_profiles_emulator.client()
 
 
 def test_tags_add_list_remove_on_a_domain(client):

@@ -6,25 +6,23 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-
-from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
-from tests.integration.emulator.helpers import create_domain, search_one, stats
+from helpers import Pager, create_domain, search_one, stats
 
 TEMPLATE_IDS = ["Marketo-leads", "Salesforce-Account", "Salesforce-Contact", "ServiceNow-sys_user", "Zendesk-users"]
 
 
 @pytest.fixture
-def hook(customer_profiles_emulator):
-    return CustomerProfilesHook(aws_conn_id=customer_profiles_emulator.conn_id)
+def pager(customer_profiles_emulator):
+    return Pager(customer_profiles_emulator.client())
 
 
 @pytest.fixture
-def client(hook):
-    return hook.conn
+def client(pager):
+    return pager.client
 
 
-def test_list_pages_through_every_template(hook):
-    pages = list(hook.iterate_pages("list_profile_object_type_templates", MaxResults=2))
+def test_list_pages_through_every_template(pager):
+    pages = list(pager.iterate_pages("list_profile_object_type_templates", MaxResults=2))
     assert [len(page["Items"]) for page in pages] == [2, 2, 1]
     items = [item for page in pages for item in page["Items"]]
     assert [item["TemplateId"] for item in items] == TEMPLATE_IDS
@@ -78,7 +76,7 @@ def test_an_object_type_from_a_template_maps_like_the_template(client):
     assert search_one(client, domain, "_zendeskExternalId", "ext-9")["ProfileId"] == profile["ProfileId"]
 
 
-def test_objects_named_after_a_template_use_it_without_an_object_type(hook, client):
+def test_objects_named_after_a_template_use_it_without_an_object_type(pager, client):
     domain = create_domain(client)
     account = {
         "Id": "001A",
@@ -93,7 +91,7 @@ def test_objects_named_after_a_template_use_it_without_an_object_type(hook, clie
     assert profile["BusinessName"] == "Acme Corp" and profile["AccountNumber"] == "AC-1"
     assert profile["BillingAddress"] == {"Address1": "1 Main St", "City": "Springfield", "PostalCode": "01101"}
     objects = list(
-        hook.iterate_items(
+        pager.iterate_items(
             "list_profile_objects",
             DomainName=domain,
             ObjectTypeName="Salesforce-Account",

@@ -6,9 +6,8 @@ import datetime as dt
 import itertools
 
 import pytest
-
-from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
-from tests.integration.emulator.lifecycle_support import (
+from helpers import Pager
+from lifecycle_support import (
     ROLE_ARN,
     admin_error,
     advance,
@@ -27,11 +26,11 @@ def emulator(customer_profiles_emulator):
 
 
 @pytest.fixture
-def hook(emulator):
-    hook = CustomerProfilesHook(aws_conn_id=emulator.conn_id)
-    create_domain(hook.conn, "retail")
-    create_object_type(hook.conn, "retail", "CRMContact")
-    return hook
+def pager(emulator):
+    pager = Pager(emulator.client())
+    create_domain(pager.client, "retail")
+    create_object_type(pager.client, "retail", "CRMContact")
+    return pager
 
 
 def batches(count: int) -> list[dict[str, dt.datetime]]:
@@ -58,13 +57,13 @@ def start(client, name: str = "crm-history", batch_count: int | None = 3, **flow
     return created["WorkflowId"]
 
 
-def steps(hook, workflow_id: str, page_size: int = 100) -> list[dict]:
-    items = hook.iterate_items("get_workflow_steps", DomainName="retail", WorkflowId=workflow_id, MaxResults=page_size)
+def steps(pager, workflow_id: str, page_size: int = 100) -> list[dict]:
+    items = pager.iterate_items("get_workflow_steps", DomainName="retail", WorkflowId=workflow_id, MaxResults=page_size)
     return [item["AppflowIntegration"] for item in items]
 
 
-def test_statuses_progress_with_the_clock(emulator, hook):
-    client = hook.conn
+def test_statuses_progress_with_the_clock(emulator, pager):
+    client = pager.client
     workflow_id = start(client, batch_count=3)
     seen = client.get_workflow(DomainName="retail", WorkflowId=workflow_id)
     assert seen["Status"] == "NOT_STARTED"
@@ -78,15 +77,15 @@ def test_statuses_progress_with_the_clock(emulator, hook):
         "ConnectorProfileName": "crm-connection",
         "RoleArn": ROLE_ARN,
     }
-    assert steps(hook, workflow_id) == []
+    assert steps(pager, workflow_id) == []
 
     advance(emulator, STEP)
     running = client.get_workflow(DomainName="retail", WorkflowId=workflow_id)
     assert running["Status"] == "IN_PROGRESS"
-    assert [s["Status"] for s in steps(hook, workflow_id)] == ["IN_PROGRESS"]
+    assert [s["Status"] for s in steps(pager, workflow_id)] == ["IN_PROGRESS"]
 
     advance(emulator, STEP)
-    assert [s["Status"] for s in steps(hook, workflow_id)] == ["COMPLETE", "IN_PROGRESS"]
+    assert [s["Status"] for s in steps(pager, workflow_id)] == ["COMPLETE", "IN_PROGRESS"]
     assert (
         client.get_workflow(DomainName="retail", WorkflowId=workflow_id)["Metrics"]["AppflowIntegration"][
             "StepsCompleted"
@@ -97,7 +96,7 @@ def test_statuses_progress_with_the_clock(emulator, hook):
     advance(emulator, 2 * STEP)
     done = client.get_workflow(DomainName="retail", WorkflowId=workflow_id)
     assert done["Status"] == "COMPLETE"
-    final_steps = steps(hook, workflow_id)
+    final_steps = steps(pager, workflow_id)
     assert [s["Status"] for s in final_steps] == ["COMPLETE"] * 3
     metrics = done["Metrics"]["AppflowIntegration"]
     assert metrics["StepsCompleted"] == metrics["TotalSteps"] == 3
@@ -109,18 +108,18 @@ def test_statuses_progress_with_the_clock(emulator, hook):
     assert done["LastUpdatedAt"] > done["StartDate"]
     # a finished workflow does not change any more, and its record counts are stable
     advance(emulator, 10 * STEP)
-    assert steps(hook, workflow_id) == final_steps
+    assert steps(pager, workflow_id) == final_steps
 
 
-def test_without_batches_steps_are_two_month_windows_over_the_last_year(emulator, hook):
-    workflow_id = start(hook.conn, batch_count=None)
+def test_without_batches_steps_are_two_month_windows_over_the_last_year(emulator, pager):
+    workflow_id = start(pager.client, batch_count=None)
     advance(emulator, 8 * STEP)
     windows = [
         (
             dt.datetime.fromisoformat(s["BatchRecordsStartTime"]),
             dt.datetime.fromisoformat(s["BatchRecordsEndTime"]),
         )
-        for s in steps(hook, workflow_id, page_size=4)
+        for s in steps(pager, workflow_id, page_size=4)
     ]
     assert len(windows) == 6
     for (lower, upper), (next_lower, _) in itertools.pairwise(windows):
@@ -129,37 +128,37 @@ def test_without_batches_steps_are_two_month_windows_over_the_last_year(emulator
     assert 360 <= (windows[-1][1] - windows[0][0]).days <= 366
 
 
-def test_scheduled_trigger_first_execution_sets_the_history_range(emulator, hook):
+def test_scheduled_trigger_first_execution_sets_the_history_range(emulator, pager):
     now = advance(emulator, 0)
     first = now - dt.timedelta(days=200)
     trigger = {
         "TriggerType": "Scheduled",
         "TriggerProperties": {"Scheduled": {"ScheduleExpression": "rate(1days)", "FirstExecutionFrom": first}},
     }
-    workflow_id = start(hook.conn, batch_count=None, TriggerConfig=trigger)
-    total = hook.conn.get_workflow(DomainName="retail", WorkflowId=workflow_id)["Metrics"]["AppflowIntegration"]
+    workflow_id = start(pager.client, batch_count=None, TriggerConfig=trigger)
+    total = pager.client.get_workflow(DomainName="retail", WorkflowId=workflow_id)["Metrics"]["AppflowIntegration"]
     assert total["TotalSteps"] == 4  # 200 days in two-month windows
     advance(emulator, STEP)
-    first_step = steps(hook, workflow_id)[0]
+    first_step = steps(pager, workflow_id)[0]
     assert first_step["BatchRecordsStartTime"] == first.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_steps_page_with_a_size_that_does_not_divide_the_total(emulator, hook):
-    workflow_id = start(hook.conn, batch_count=7)
+def test_steps_page_with_a_size_that_does_not_divide_the_total(emulator, pager):
+    workflow_id = start(pager.client, batch_count=7)
     advance(emulator, 9 * STEP)
-    pages = list(hook.iterate_pages("get_workflow_steps", DomainName="retail", WorkflowId=workflow_id, MaxResults=3))
+    pages = list(pager.iterate_pages("get_workflow_steps", DomainName="retail", WorkflowId=workflow_id, MaxResults=3))
     assert [len(p["Items"]) for p in pages] == [3, 3, 1]
-    assert steps(hook, workflow_id, page_size=3) == steps(hook, workflow_id)
+    assert steps(pager, workflow_id, page_size=3) == steps(pager, workflow_id)
 
 
-def test_list_workflows_filters(emulator, hook):
-    client = hook.conn
+def test_list_workflows_filters(emulator, pager):
+    client = pager.client
     early = start(client, "first-flow")
     middle_time = advance(emulator, 10 * STEP)
     late = start(client, "second-flow")
 
     def listed(**filters) -> list[str]:
-        return [item["WorkflowId"] for item in hook.iterate_items("list_workflows", DomainName="retail", **filters)]
+        return [item["WorkflowId"] for item in pager.iterate_items("list_workflows", DomainName="retail", **filters)]
 
     assert listed() == [late, early]
     assert listed(Status="COMPLETE") == [early]
@@ -171,8 +170,8 @@ def test_list_workflows_filters(emulator, hook):
     assert item["StatusDescription"] and item["WorkflowType"] == "APPFLOW_INTEGRATION"
 
 
-def test_the_workflow_sets_up_an_integration_and_can_be_deleted(hook):
-    client = hook.conn
+def test_the_workflow_sets_up_an_integration_and_can_be_deleted(pager):
+    client = pager.client
     workflow_id = start(client)
     integration = client.get_integration(
         DomainName="retail", Uri="arn:aws:appflow:us-east-1:123456789012:flow/crm-history"
@@ -186,8 +185,8 @@ def test_the_workflow_sets_up_an_integration_and_can_be_deleted(hook):
     assert client.list_workflows(DomainName="retail")["Items"] == []
 
 
-def test_fail_now_marks_the_running_step(emulator, hook):
-    client = hook.conn
+def test_fail_now_marks_the_running_step(emulator, pager):
+    client = pager.client
     workflow_id = start(client, batch_count=3)
     advance(emulator, 2 * STEP + 1)
     answer = emulator.admin(
@@ -201,7 +200,7 @@ def test_fail_now_marks_the_running_step(emulator, hook):
     assert failed["Status"] == "FAILED"
     assert failed["ErrorDescription"] == "Salesforce token expired"
     advance(emulator, 5 * STEP)
-    after = steps(hook, workflow_id)
+    after = steps(pager, workflow_id)
     assert [s["Status"] for s in after] == ["COMPLETE", "FAILED"]
     assert after[1]["ExecutionMessage"] == "Salesforce token expired"
     assert (
@@ -215,8 +214,8 @@ def test_fail_now_marks_the_running_step(emulator, hook):
     assert "FAILED" in message
 
 
-def test_fail_at_a_later_step(emulator, hook):
-    client = hook.conn
+def test_fail_at_a_later_step(emulator, pager):
+    client = pager.client
     workflow_id = start(client, batch_count=4)
     emulator.admin("POST", f"domains/retail/workflows/{workflow_id}/fail", {"AtStep": 3})
     advance(emulator, 3 * STEP)
@@ -225,12 +224,12 @@ def test_fail_at_a_later_step(emulator, hook):
     failed = client.get_workflow(DomainName="retail", WorkflowId=workflow_id)
     assert failed["Status"] == "FAILED"
     assert "injected" in failed["ErrorDescription"]
-    assert [s["Status"] for s in steps(hook, workflow_id)] == ["COMPLETE", "COMPLETE", "FAILED"]
+    assert [s["Status"] for s in steps(pager, workflow_id)] == ["COMPLETE", "COMPLETE", "FAILED"]
     assert client.list_workflows(DomainName="retail", Status="FAILED")["Items"][0]["WorkflowId"] == workflow_id
 
 
-def test_fail_endpoint_rejects_bad_input(emulator, hook):
-    workflow_id = start(hook.conn, batch_count=2)
+def test_fail_endpoint_rejects_bad_input(emulator, pager):
+    workflow_id = start(pager.client, batch_count=2)
     assert admin_error(emulator, "POST", f"domains/retail/workflows/{workflow_id}/fail", {"AtStep": 3})[0] == 400
     assert admin_error(emulator, "POST", f"domains/retail/workflows/{'0' * 32}/fail")[0] == 404
     advance(emulator, 2 * STEP)
@@ -258,8 +257,8 @@ def _with_source(**source) -> dict:
         ({"Tasks": []}, 3, r"FlowDefinition\.Tasks"),
     ],
 )
-def test_bad_flow_definition_is_rejected_naming_the_field(hook, overrides, batch_count, field):
-    client = hook.conn
+def test_bad_flow_definition_is_rejected_naming_the_field(pager, overrides, batch_count, field):
+    client = pager.client
     source = overrides.get("SourceFlowConfig")
     if source is not None:
         overrides = {**overrides, "SourceFlowConfig": {k: v for k, v in source.items() if v is not None}}
@@ -268,8 +267,8 @@ def test_bad_flow_definition_is_rejected_naming_the_field(hook, overrides, batch
     assert client.list_workflows(DomainName="retail")["Items"] == []
 
 
-def test_batch_windows_and_object_type_are_checked(hook):
-    client = hook.conn
+def test_batch_windows_and_object_type_are_checked(pager):
+    client = pager.client
     backwards = [{"StartTime": dt.datetime(2024, 2, 1), "EndTime": dt.datetime(2024, 1, 1)}]
     with pytest.raises(client.exceptions.BadRequestException, match=r"Batches\.1\.StartTime"):
         client.create_integration_workflow(

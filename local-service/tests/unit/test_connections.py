@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from airflow_provider_customerprofiles.emulator.connections import ConnectionLimits, RequestReader
+from customer_profiles_local.connections import ConnectionLimits, RequestReader
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_customerprofiles.emulator import normalize
-from airflow_provider_customerprofiles.emulator.matching import find_matches, jaro_winkler, match_id
+from customer_profiles_local import normalize
+from customer_profiles_local.matching import find_matches, jaro_winkler, match_id
 
 HOME = {"Address1": "12 Main Street", "City": "Springfield", "PostalCode": "02139"}
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_customerprofiles.emulator.errors import BadRequest
-from airflow_provider_customerprofiles.emulator.object_mapping import compile_mapping, parse_object
-from airflow_provider_customerprofiles.emulator.ops.templates import TEMPLATES
-from airflow_provider_customerprofiles.emulator.profile_index import derived_search_values, normalise
+from customer_profiles_local.errors import BadRequest
+from customer_profiles_local.object_mapping import compile_mapping, parse_object
+from customer_profiles_local.ops.templates import TEMPLATES
+from customer_profiles_local.profile_index import derived_search_values, normalise
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from airflow_provider_customerprofiles.emulator.pytest_plugin import EmulatorEndpoint
+from airflow_provider_customerprofiles.testing import LocalServiceConnection
 
 DOMAIN = "match-export"
 GENERATED = "2026-11-21T03:15:00Z"
@@ -17,7 +17,7 @@ GENERATED = "2026-11-21T03:15:00Z"
 class MatchService:
     """The service, its domain, and an ``aws`` connection reaching it and moto's S3."""
 
-    endpoint: EmulatorEndpoint
+    endpoint: LocalServiceConnection
     domain: str
     conn_id: str
     s3_url: str
@@ -32,7 +32,7 @@ class MatchService:
         return answer["ProfileEntries"]
 
 
-def register_connection(monkeypatch, endpoint: EmulatorEndpoint, s3_url: str, conn_id: str) -> None:
+def register_connection(monkeypatch, endpoint: LocalServiceConnection, s3_url: str, conn_id: str) -> None:
     """An ``aws`` connection with per-service endpoints for Customer Profiles and S3."""
     uri = json.loads(endpoint.connection_uri())
     uri["extra"]["service_config"]["s3"] = {"endpoint_url": s3_url}

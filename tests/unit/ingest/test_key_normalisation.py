@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_customerprofiles.emulator.profile_index import normalise
 from airflow_provider_customerprofiles.ingest.keys import grouping_key
+from customer_profiles_local.profile_index import normalise
 
 
 @pytest.mark.parametrize(
