@@ -14,8 +14,10 @@ workers' clocks never need to agree), keep the shared state under one namespace:
   A load that has not asked for ``member_ttl`` seconds (it ended, stalled or was
   killed) drops out, and the others' shares grow.
 
-Each load paces its own requests at its fair share (shared rate / loads taking part)
-before asking for a slot, so a load with more workers does not get a larger share.
+Each load paces its own requests at ``share_headroom`` times its fair share (shared rate /
+loads taking part) before asking for a slot: loads alike in workers get equal shares from the
+schedule, a load with more workers gets no more than the headroom above its share, and a load
+that cannot use its whole share (a busy CPU, a slow reader) leaves the rest to the others.
 
 The limiter never fails a load: when Redis does not answer, it logs once and paces
 on a per-process :class:`AdaptiveRateLimiter`, asking Redis again every ``retry_after``
@@ -49,7 +51,7 @@ end
 local function fmt(x) return string.format('%.6f', x) end
 """
 
-# KEYS: pace hash, loads zset. ARGV: max_rate, recovery/s, member, member_ttl, idle_expiry_ms.
+# KEYS: pace hash, loads zset. ARGV: max_rate, recovery/s, member, member_ttl, idle_expiry_ms, catch_up.
 # Returns {seconds to wait, shared rate, loads taking part}.
 _RESERVE = (
     _CURRENT_RATE
@@ -61,8 +63,9 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - ttl)
 local loads = redis.call('ZCARD', KEYS[2])
 local state = redis.call('HMGET', KEYS[1], 'tat', 'rate', 'changed_at')
 local rate = current_rate(now, max_rate, recovery, state[2], state[3])
-local slot = math.max(now, tonumber(state[1]) or now)
+local slot = math.max(now - tonumber(ARGV[6]), tonumber(state[1]) or now)
 redis.call('HSET', KEYS[1], 'tat', fmt(slot + 1 / rate))
+slot = math.max(slot, now)
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
 return {fmt(slot - now), fmt(rate), loads}
@@ -100,6 +103,10 @@ class SharedRateLimiter:
     :param max_rate: the namespace's ceiling, requests per second (every load of it should pass the same).
     :param member_ttl: seconds without a request after which a load no longer holds a share.
     :param retry_after: seconds on the per-process limit before asking Redis again, after it failed.
+    :param share_headroom: how far above its fair share a load may ask (see the module docstring).
+    :param catch_up: slots up to this many seconds old, missed by late callers (a busy CPU), are still
+        given out, at once: a burst of at most ``catch_up * max_rate`` requests, which the service's
+        one-second bucket absorbs, instead of a lasting shortfall.
     """
 
     def __init__(
@@ -114,6 +121,8 @@ class SharedRateLimiter:
         cooldown: float = 1.0,
         member_ttl: float = 3.0,
         retry_after: float = 30.0,
+        catch_up: float = 0.2,
+        share_headroom: float = 1.25,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -132,7 +141,16 @@ class SharedRateLimiter:
         # One hash tag: both keys live on one Redis Cluster slot, as a script's keys must.
         self._pace_key = f"customer_profiles:quota:{{{namespace}}}:pace"
         self._loads_key = f"customer_profiles:quota:{{{namespace}}}:loads"
-        self._reserve_args = [max_rate, self.fallback.recovery_per_second, self.member, member_ttl, _IDLE_EXPIRY_MS]
+        self._reserve_args = [
+            max_rate,
+            self.fallback.recovery_per_second,
+            self.member,
+            member_ttl,
+            _IDLE_EXPIRY_MS,
+            catch_up,
+        ]
+        self._catch_up = catch_up
+        self._share_headroom = share_headroom
         self._throttle_args = [
             max_rate,
             self.fallback.recovery_per_second,
@@ -212,8 +230,8 @@ class SharedRateLimiter:
     def _wait_own_turn(self) -> None:
         with self._lock:
             now = self._clock()
-            slot = max(now, self._next_own_slot)
-            self._next_own_slot = slot + self._loads / self._rate
+            slot = max(now - self._catch_up, self._next_own_slot)
+            self._next_own_slot = slot + self._loads / (self._rate * self._share_headroom)
         if slot > now:
             self._sleep(slot - now)
 

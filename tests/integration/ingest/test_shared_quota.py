@@ -91,7 +91,8 @@ def test_the_sum_of_concurrent_loads_stays_under_the_rate_and_shares_are_even(st
         thread.join()
     times = sorted(t for load_times in sent for t in load_times)
     busiest_second = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
-    assert busiest_second <= rate + 4  # GCRA slots 1/rate apart; the first answers can overlap
+    # GCRA slots 1/rate apart, plus at most catch_up (0.2 s) of slots missed by late callers
+    assert busiest_second <= rate * 1.2 + 2
     counts = [len(load_times) for load_times in sent]
     mean = sum(counts) / len(counts)
     assert min(counts) >= 0.85 * mean, counts
