@@ -18,8 +18,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 
-from airflow_provider_customerprofiles.ingest.storage import read_bytes, write_bytes
-from airflow_provider_customerprofiles.s3 import S3Settings
+from airflow_provider_customerprofiles.storage import LocationNotFoundError, S3Settings, resolve
 
 FORMAT_VERSION = 1
 
@@ -65,17 +64,24 @@ class Checkpoint:
 
     def __init__(self, uri: str | None, s3: S3Settings | None = None) -> None:
         self.uri = uri
-        self._s3 = s3
+        self._location = resolve(uri, s3, "checkpoint_uri") if uri else None
         self._lock = threading.RLock()
         self._files: dict[str, dict] = {}
         self.totals = {"accepted": 0, "rejected": 0}
-        raw = read_bytes(uri, s3) if uri else None
+        raw = self._read()
         if raw:
             data = json.loads(raw)
             if data.get("version") != FORMAT_VERSION:
                 raise ValueError(f"Checkpoint {uri} has unknown format version {data.get('version')!r}")
             self._files = data["files"]
             self.totals = data["totals"]
+
+    def _read(self) -> bytes | None:
+        """The saved checkpoint, or None on a first try (or in memory only)."""
+        try:
+            return self._location.read_bytes() if self._location else None
+        except LocationNotFoundError:
+            return None
 
     def finished(self, file_uri: str, num_rows: int) -> RangeSet:
         """The finished ranges of one file (empty if unknown or if the file changed)."""
@@ -110,6 +116,6 @@ class Checkpoint:
 
     def save(self) -> None:
         with self._lock:
-            if self.uri:
+            if self._location:
                 payload = {"version": FORMAT_VERSION, "files": self._files, "totals": self.totals}
-                write_bytes(self.uri, json.dumps(payload, sort_keys=True).encode(), self._s3)
+                self._location.write_bytes(json.dumps(payload, sort_keys=True).encode())

@@ -24,8 +24,7 @@ from dataclasses import asdict, dataclass
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from airflow_provider_customerprofiles.ingest.storage import check_writable, join_uri, write_bytes
-from airflow_provider_customerprofiles.s3 import S3Settings
+from airflow_provider_customerprofiles.storage import S3Settings, resolve
 
 FORMATS = ("jsonl", "parquet")
 _SCHEMA = pa.schema(
@@ -70,13 +69,13 @@ class DeadLetterWriter:
             raise ValueError(f"dead_letter_format must be one of {FORMATS}, not {fmt!r}")
         self.uri = uri
         self.fmt = fmt
-        self._s3 = s3
+        self._location = resolve(uri, s3, "dead_letter_uri")
         self._lock = threading.Lock()
         self._pending: dict[str, list[DeadLetter]] = defaultdict(list)
 
     def check_writable(self) -> None:
         """Write and remove a marker where the parts go, so a bad location fails before any put."""
-        check_writable(self.uri, self._s3)
+        self._location.check_writable()
 
     def add(self, group: str, records: Iterable[DeadLetter]) -> None:
         with self._lock:
@@ -89,4 +88,4 @@ class DeadLetterWriter:
                 records = self._pending.pop(group, [])
             if records:
                 name = f"part-{group}.{self.fmt}"
-                write_bytes(join_uri(self.uri, name), _encode(records, self.fmt), self._s3)
+                self._location.child(name).write_bytes(_encode(records, self.fmt))

@@ -9,19 +9,14 @@ columns and a small read buffer, so memory does not grow with file size.
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
-import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from airflow_provider_customerprofiles.ingest.storage import filesystem_and_path
-from airflow_provider_customerprofiles.s3 import S3Settings, is_s3
+from airflow_provider_customerprofiles.storage import Location, S3Settings, resolve
 
-_GLOB_CHARS = re.compile(r"[*?\[]")
 READ_BUFFER_BYTES = 1 << 20
 
 
@@ -31,48 +26,40 @@ class SourceError(Exception):
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One Parquet file: the URI users see (in logs, dead letters, checkpoints) and how to open it."""
+    """One Parquet file: the URI users see (in logs, dead letters, checkpoints) and where it is."""
 
-    uri: str
-    filesystem: pafs.FileSystem
-    path: str
+    location: Location
+
+    @property
+    def uri(self) -> str:
+        return self.location.uri
 
     def open(self) -> pq.ParquetFile:
         """Open the footer only; raises SourceError naming the file when it is not readable Parquet."""
         try:
-            handle = self.filesystem.open_input_file(self.path)
+            handle = self.location.filesystem.open_input_file(self.location.path)
             return pq.ParquetFile(handle, buffer_size=READ_BUFFER_BYTES, pre_buffer=False)
         except (OSError, pa.ArrowException) as exc:
             raise SourceError(f"{self.uri} is not a readable Parquet file: {exc}") from None
 
 
-def _to_uri(original: str, path: str) -> str:
-    return f"s3://{path}" if is_s3(original) else path
-
-
-def _is_data_file(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return not name.startswith(("_", ".")) and name.endswith((".parquet", ".parq", ".pq"))
+def _is_data_file(location: Location) -> bool:
+    return not location.name.startswith(("_", ".")) and location.name.endswith((".parquet", ".parq", ".pq"))
 
 
 def _expand(entry: str, s3: S3Settings | None) -> list[SourceFile]:
-    fs, path = filesystem_and_path(entry, s3)
-    if _GLOB_CHARS.search(path):
-        base = path[: _GLOB_CHARS.search(path).start()].rsplit("/", 1)[0]
-        infos = fs.get_file_info(pafs.FileSelector(base, recursive=True, allow_not_found=True))
-        paths = [i.path for i in infos if i.type == pafs.FileType.File and fnmatch.fnmatchcase(i.path, path)]
+    location = resolve(entry, s3, "source")
+    if location.is_pattern:
+        files = location.glob()
+    elif location.is_file():
+        files = [location]
+    elif location.exists():
+        files = [file for file in location.list_files() if _is_data_file(file)]
     else:
-        info = fs.get_file_info(path)
-        if info.type == pafs.FileType.File:
-            paths = [path]
-        elif info.type == pafs.FileType.Directory:
-            infos = fs.get_file_info(pafs.FileSelector(path, recursive=True))
-            paths = [i.path for i in infos if i.type == pafs.FileType.File and _is_data_file(i.path)]
-        else:
-            raise SourceError(f"{entry} does not exist")
-    if not paths:
+        raise SourceError(f"{entry} does not exist")
+    if not files:
         raise SourceError(f"{entry} matches no Parquet file")
-    return [SourceFile(_to_uri(entry, p), fs, p) for p in sorted(paths)]
+    return [SourceFile(file) for file in files]
 
 
 def resolve_sources(source: str | Sequence[str], s3: S3Settings | None = None) -> list[SourceFile]:

@@ -77,18 +77,13 @@ def map_columns(names: list[str]) -> dict[str, str]:
 
 def find_result_files(prefix: Location) -> list[Location]:
     """Every data file under ``prefix`` (recursively), skipping empty objects and ``_``/``.`` names."""
-    fs = prefix.filesystem
-    infos = fs.get_file_info(pafs.FileSelector(prefix.path, recursive=True, allow_not_found=True))
-    if not infos and fs.get_file_info(prefix.path).type == pafs.FileType.File:
-        infos = [fs.get_file_info(prefix.path)]
-    files = [
-        Location(fs, info.path, prefix.uri + info.path[len(prefix.path) :])
-        for info in infos
-        if info.type == pafs.FileType.File
-        and info.size
-        and not any(part.startswith(("_", ".")) for part in info.path[len(prefix.path) :].split("/"))
+    files = prefix.list_files() or ([prefix] if prefix.is_file() else [])
+    return [
+        file
+        for file in files
+        if file.filesystem.get_file_info(file.path).size
+        and not any(part.startswith(("_", ".")) for part in file.path[len(prefix.path) :].split("/"))
     ]
-    return sorted(files, key=lambda file: file.path)
 
 
 def sniff(location: Location) -> tuple[ResultFile, bytes]:

@@ -12,9 +12,7 @@ import posixpath
 from collections.abc import Iterable
 from typing import Any
 
-from airflow_provider_customerprofiles.ingest.loader import check_s3_settings
-from airflow_provider_customerprofiles.ingest.storage import check_writable, write_bytes
-from airflow_provider_customerprofiles.s3 import S3Settings
+from airflow_provider_customerprofiles.storage import S3Settings, StorageError, resolve
 
 
 class AuditLocationError(Exception):
@@ -31,15 +29,13 @@ class AuditLog:
     def check_writable(self) -> None:
         """Write and remove a marker beside the audit file; raises AuditLocationError naming ``audit_uri``."""
         try:
-            check_s3_settings([self.uri], self._s3)
-            check_writable(posixpath.dirname(self.uri) or ".", self._s3)
-        except Exception as exc:
+            resolve(posixpath.dirname(self.uri) or ".", self._s3, "audit_uri").check_writable()
+        except StorageError as exc:
             raise AuditLocationError(
-                f"The audit location {self.uri} (audit_uri) is not writable, so nothing was merged: "
-                f"{type(exc).__name__}: {exc}"
+                f"The audit location {self.uri} (audit_uri) is not writable, so nothing was merged: {exc.reason}"
             ) from exc
 
     def write(self, records: Iterable[dict[str, Any]]) -> None:
         """Replace the audit file with ``records``, one JSON object a line."""
         body = "".join(json.dumps(record, sort_keys=True) + "\n" for record in records)
-        write_bytes(self.uri, body.encode(), self._s3)
+        resolve(self.uri, self._s3, "audit_uri").write_bytes(body.encode())

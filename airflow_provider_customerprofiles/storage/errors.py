@@ -9,14 +9,15 @@ from __future__ import annotations
 
 
 class StorageError(Exception):
-    """A location cannot be read or written; ``reason`` is the storage's short answer."""
+    """A location cannot be read or written; ``reason`` is the storage's short answer (an error code)."""
 
-    def __init__(self, uri: str, argument: str | None, reason: str) -> None:
+    def __init__(self, uri: str, argument: str | None, reason: str, action: str | None = None) -> None:
         self.uri = uri
         self.argument = argument
         self.reason = reason
+        self.action = action
         where = f"{uri} ({argument})" if argument else uri
-        super().__init__(f"{where}: {reason}")
+        super().__init__(f"{where}: cannot {action}: {reason}" if action else f"{where}: {reason}")
 
 
 class UnsupportedLocationError(StorageError, ValueError):

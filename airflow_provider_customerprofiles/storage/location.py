@@ -207,7 +207,7 @@ class Location:
             marker.write_bytes(b"")
             marker.delete()
         except StorageError as exc:  # name the directory the user gave, not the marker
-            raise type(exc)(self.uri, self.argument, exc.reason) from exc
+            raise type(exc)(self.uri, self.argument, exc.reason, exc.action) from exc
 
     @contextmanager
     def errors(self, action: str) -> Iterator[None]:
@@ -215,21 +215,21 @@ class Location:
         try:
             yield
         except StorageError as exc:
-            raise type(exc)(exc.uri, exc.argument, f"cannot {action}: {exc.reason}") from None
-        except FileNotFoundError:
-            raise LocationNotFoundError(self.uri, self.argument, f"cannot {action}: not found") from None
+            raise type(exc)(exc.uri, exc.argument, exc.reason, action) from None
+        except (FileNotFoundError, NotADirectoryError):  # a file where a directory would be: nothing is there
+            raise LocationNotFoundError(self.uri, self.argument, "not found", action) from None
         except PermissionError:
-            raise AccessDeniedError(self.uri, self.argument, f"cannot {action}: access denied") from None
+            raise AccessDeniedError(self.uri, self.argument, "access denied", action) from None
         except Exception as exc:
             code = _error_code(exc)
             if code is None and not isinstance(exc, OSError):
                 raise
-            reason = f"cannot {action}: {_client_error_code(exc) or exc}"
+            reason = _client_error_code(exc) or str(exc)
             if code in _NOT_FOUND_CODES:
-                raise LocationNotFoundError(self.uri, self.argument, reason) from exc
+                raise LocationNotFoundError(self.uri, self.argument, reason, action) from exc
             if code in _DENIED_CODES:
-                raise AccessDeniedError(self.uri, self.argument, reason) from exc
-            raise StorageError(self.uri, self.argument, reason) from exc
+                raise AccessDeniedError(self.uri, self.argument, reason, action) from exc
+            raise StorageError(self.uri, self.argument, reason, action) from exc
 
 
 def _client_error_code(exc: Exception) -> str | None:

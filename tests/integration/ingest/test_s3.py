@@ -9,7 +9,7 @@ import math
 import pyarrow.parquet as pq
 
 from airflow_provider_customerprofiles.ingest.loader import LoadOptions, load
-from airflow_provider_customerprofiles.s3 import S3Settings
+from airflow_provider_customerprofiles.storage import S3Settings
 from tests.conftest import s3_client
 from tests.integration.ingest.support import DOMAIN, OBJECT_TYPE, all_accounts, by_rid, stored_objects, write_rows
 

@@ -11,7 +11,7 @@ from airflow.sdk.exceptions import AirflowSkipException
 from airflow_provider_customerprofiles.matches.dataset import write_partition
 from airflow_provider_customerprofiles.matches.location import resolve
 from airflow_provider_customerprofiles.matches.normalize import stream_get_matches
-from airflow_provider_customerprofiles.s3 import S3Settings
+from airflow_provider_customerprofiles.storage import S3Settings
 from airflow_provider_customerprofiles.transfers.matches_to_parquet import CustomerProfilesMatchesToParquetOperator
 from tests.conftest import s3_client
 

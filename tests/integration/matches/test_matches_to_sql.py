@@ -13,7 +13,7 @@ import pytest
 from airflow_provider_customerprofiles.matches.dataset import IncompletePartitionError, write_partition
 from airflow_provider_customerprofiles.matches.location import resolve
 from airflow_provider_customerprofiles.matches.normalize import stream_get_matches
-from airflow_provider_customerprofiles.s3 import S3Settings
+from airflow_provider_customerprofiles.storage import S3Settings
 from airflow_provider_customerprofiles.transfers.matches_to_sql import CustomerProfilesMatchesToSqlOperator
 from tests.integration.matches.conftest import register_connection
 from tests.integration.matches.statement_log import drop_statement_log, log_insert_statements

@@ -15,7 +15,7 @@ from airflow_provider_customerprofiles.merge import (
     merge_matches,
 )
 from airflow_provider_customerprofiles.merge.plan import match_groups, plan_merges
-from airflow_provider_customerprofiles.s3 import S3Settings
+from airflow_provider_customerprofiles.storage import S3Settings
 from tests.conftest import s3_client
 
 AUDIT_KEYS = {"match_id", "confidence_score", "main_profile_id", "merged_profile_ids", "outcome"}

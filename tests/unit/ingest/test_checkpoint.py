@@ -7,7 +7,7 @@ import json
 import pytest
 
 from airflow_provider_customerprofiles.ingest.checkpoint import Checkpoint, RangeSet
-from airflow_provider_customerprofiles.s3 import S3Settings
+from airflow_provider_customerprofiles.storage import S3Settings
 from tests.conftest import s3_client
 
 

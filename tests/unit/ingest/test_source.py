@@ -7,6 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from airflow_provider_customerprofiles.ingest.source import SourceError, resolve_sources
+from airflow_provider_customerprofiles.storage import MissingSettingsError
 
 
 @pytest.fixture
@@ -53,5 +54,5 @@ def test_empty_list():
 
 
 def test_s3_without_settings_is_refused():
-    with pytest.raises(ValueError, match="no S3 settings"):
+    with pytest.raises(MissingSettingsError, match=r"^s3://bucket/key.parquet \(source\): on S3, but no S3"):
         resolve_sources("s3://bucket/key.parquet")

@@ -5,29 +5,13 @@ from __future__ import annotations
 import pyarrow.fs as pafs
 import pytest
 
-from airflow_provider_customerprofiles.matches.location import canonical_uri, resolve
+from airflow_provider_customerprofiles.matches.location import resolve
 from airflow_provider_customerprofiles.matches.results_reader import exporting_location_uri
-from airflow_provider_customerprofiles.s3 import S3Settings
+from airflow_provider_customerprofiles.storage import S3Settings
 
 
-@pytest.mark.parametrize(
-    ("given", "expected"),
-    [
-        ("s3://bucket/prefix/matches/", "s3://bucket/prefix/matches"),
-        ("s3a://bucket/x", "s3://bucket/x"),
-        ("s3://bucket", "s3://bucket"),
-        ("/data/matches/", "file:///data/matches"),
-        ("file:///data/matches", "file:///data/matches"),
-    ],
-)
-def test_canonical_uri(given, expected):
-    assert canonical_uri(given) == expected
-
-
-@pytest.mark.parametrize("given", ["gs://bucket/x", "s3:///no-bucket"])
-def test_unsupported_uris_are_refused(given):
-    with pytest.raises(ValueError, match=r"Unsupported URI scheme|names no bucket"):
-        canonical_uri(given)
+def test_a_dataset_location_is_in_canonical_form(tmp_path):
+    assert resolve(f"{tmp_path}/matches/").uri == f"file://{tmp_path}/matches"  # the cases: tests/unit/storage
 
 
 def test_s3_settings_come_only_from_the_arguments():
