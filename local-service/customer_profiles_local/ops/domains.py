@@ -22,6 +22,19 @@ SETTINGS = (
 # UpdateDomain clears these when given an empty string.
 CLEARABLE = ("DefaultEncryptionKey", "DeadLetterQueueUrl")
 DEFAULT_JOB_SCHEDULE = {"DayOfTheWeek": "SATURDAY", "Time": "00:00"}
+OBJECTS_PER_METERED_PROFILE = 100
+
+
+def metered_profiles(object_count: int) -> int:
+    """
+    How many profiles one profile with ``object_count`` objects is billed as.
+
+    DomainStats reference (https://docs.aws.amazon.com/connect/latest/APIReference/
+    API_connect-customer-profiles_DomainStats.html): "If you have more than 100 objects associated
+    with a single profile, that profile counts as two profiles. If you have more than 200 objects,
+    that profile counts as three, and so on."
+    """
+    return 1 + max(0, object_count - 1) // OBJECTS_PER_METERED_PROFILE
 
 
 def domain_response(state: EmulatorState, domain: Domain) -> dict[str, Any]:
@@ -83,8 +96,7 @@ def get_domain(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     object_counts: dict[str, int] = {}
     for obj in objects:
         object_counts[obj["ProfileId"]] = object_counts.get(obj["ProfileId"], 0) + 1
-    # A profile with more than 100 objects is metered as two (DomainStats documentation).
-    metered = sum(1 + (object_counts.get(pid, 0) > 100) for pid in domain.profiles)
+    metered = sum(metered_profiles(object_counts.get(pid, 0)) for pid in domain.profiles)
     size = sum(len(obj["Object"]) for obj in objects) + sum(
         len(json.dumps(p, default=str)) for p in domain.profiles.values()
     )
