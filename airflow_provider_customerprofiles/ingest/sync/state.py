@@ -39,7 +39,7 @@ from airflow_provider_customerprofiles.ingest.sync.buckets import BucketSpill, b
 from airflow_provider_customerprofiles.ingest.sync.hashing import KeyHasher, fingerprints
 from airflow_provider_customerprofiles.ingest.sync.lease import DEFAULT_LEASE_SECONDS, Lease
 from airflow_provider_customerprofiles.ingest.sync.store import StateStore
-from airflow_provider_customerprofiles.s3 import S3Settings
+from airflow_provider_customerprofiles.storage import S3Settings
 
 log = logging.getLogger(__name__)
 
