@@ -3,9 +3,10 @@ The identity-resolution job lifecycle, evaluated lazily from the service clock.
 
 No background thread runs jobs. Whenever something reads them (the identity-resolution
 operations, the admin endpoints, a clock move), ``sync`` brings the domain's jobs up to the
-current time: it materialises the weekly scheduled run, moves each job through its phases
-and does each phase's work (matching, merging, export) on the first read at or after the
-phase starts. Phase timing, with ``p`` the JobPhaseSeconds captured when the job is created:
+current time: it materialises the weekly scheduled run (and, when configured, the first run
+after matching is turned on), moves each job through its phases and does each phase's work
+(matching, merging, export) on the first read at or after the phase starts. Phase timing,
+with ``p`` the JobPhaseSeconds captured when the job is created:
 
     PENDING until JobStartTime, PREPROCESSING for p, FIND_MATCHING for p,
     MERGING for p (only with AutoMerging enabled), then COMPLETED / PARTIAL_SUCCESS / FAILED.
@@ -70,13 +71,18 @@ def _schedule(state: EmulatorState, domain: Domain, now: dt.datetime) -> None:
     matching = matching_settings(domain)
     schedule = matching.get("JobSchedule") or DEFAULT_SCHEDULE
     changed_at = domain.updated_at or domain.created_at
-    scheduled = [j for j in domain.identity_resolution_jobs.values() if j["Trigger"] == "SCHEDULE"]
-    for job in scheduled:
-        stale = not matching.get("Enabled") or job["Schedule"] != schedule
+    planned = [j for j in domain.identity_resolution_jobs.values() if j["Trigger"] in ("SCHEDULE", "FIRST_RUN")]
+    for job in planned:
+        stale = not matching.get("Enabled") or (job["Trigger"] == "SCHEDULE" and job["Schedule"] != schedule)
         if stale and job["JobStartTime"] > changed_at and job["MaterializedAt"] < changed_at:
             del domain.identity_resolution_jobs[job["JobId"]]  # disabling matching deletes PENDING jobs
     if not matching.get("Enabled"):
+        domain.matching_enabled_at = None
         return
+    if domain.matching_enabled_at is None:
+        # UpdateDomain syncs before it applies a change, so the latest change is the one that enabled matching.
+        domain.matching_enabled_at = changed_at
+        _schedule_first_run(state, domain, changed_at)
     starts = [j["JobStartTime"] for j in domain.identity_resolution_jobs.values() if j["Trigger"] == "SCHEDULE"]
     base = max([changed_at, *starts])
     due = _latest_occurrence(schedule, now)
@@ -84,6 +90,13 @@ def _schedule(state: EmulatorState, domain: Domain, now: dt.datetime) -> None:
         _new_job(state, domain, due, due, "SCHEDULE")
     if not any(start > now for start in starts):
         _new_job(state, domain, now, due + dt.timedelta(days=7), "SCHEDULE")
+
+
+def _schedule_first_run(state: EmulatorState, domain: Domain, enabled_at: dt.datetime) -> None:
+    """The job AWS runs "within 24 hours" of enabling matching, here ``first_job_delay_seconds`` after."""
+    delay = state.config.first_job_delay_seconds
+    if delay is not None:
+        _new_job(state, domain, enabled_at, enabled_at + dt.timedelta(seconds=delay), "FIRST_RUN")
 
 
 def _latest_occurrence(schedule: dict[str, str], moment: dt.datetime) -> dt.datetime:

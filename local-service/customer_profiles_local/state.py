@@ -57,6 +57,8 @@ class Domain:
     identity_resolution_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     # the latest completed identity-resolution run: {"MatchGenerationDate": ..., "Matches": [...]}
     latest_matches: dict[str, Any] | None = None
+    # when matching was last turned on (None while off): its first job is scheduled once from this
+    matching_enabled_at: dt.datetime | None = None
 
 
 @dataclass
@@ -66,6 +68,9 @@ class EmulatorConfig:
     region: str = "us-east-1"
     account_id: str = "123456789012"
     s3_endpoint_url: str | None = None
+    # AWS runs the first identity-resolution job "within 24 hours" of enabling matching; the service
+    # runs it this many seconds after matching is turned on (None: only the weekly JobSchedule runs)
+    first_job_delay_seconds: float | None = None
 
 
 class EmulatorState:

@@ -1,0 +1,108 @@
+"""The first identity-resolution job after matching is turned on (AWS: "within 24 hours" of enabling).
+
+``EmulatorConfig(first_job_delay_seconds=...)`` sets the delay; the service clock drives the lifecycle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from lifecycle_support import advance, create_domain
+
+from customer_profiles_local.pytest_plugin import ServiceEndpoint
+from customer_profiles_local.server import CustomerProfilesServer
+from customer_profiles_local.state import EmulatorConfig
+
+DELAY = 30.0
+PHASE = 1.0
+DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+# The weekly run three days away, so it never falls inside the minutes these tests cover.
+_FAR = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)
+MATCHING = {"Enabled": True, "JobSchedule": {"DayOfTheWeek": DAYS[_FAR.weekday()], "Time": "12:00"}}
+
+
+def start_service(first_job_delay_seconds: float | None) -> ServiceEndpoint:
+    config = EmulatorConfig(first_job_delay_seconds=first_job_delay_seconds)
+    server = CustomerProfilesServer("127.0.0.1", 0, config=config).start_background()
+    endpoint = ServiceEndpoint(server, "testing", "testing")
+    endpoint.admin("POST", "settings", {"JobPhaseSeconds": PHASE})
+    return endpoint
+
+
+@pytest.fixture
+def service():
+    endpoint = start_service(DELAY)
+    yield endpoint
+    endpoint.server.stop()
+
+
+def jobs(client, domain: str = "retail") -> list[dict]:
+    listed = client.list_identity_resolution_jobs(DomainName=domain)["IdentityResolutionJobsList"]
+    return sorted(listed, key=lambda job: job["JobStartTime"])
+
+
+def enabled_at(client, domain: str = "retail") -> dt.datetime:
+    return client.get_domain(DomainName=domain)["LastUpdatedAt"]
+
+
+def test_first_job_starts_the_delay_after_matching_is_enabled_then_the_weekly_one(service):
+    client = service.client()
+    create_domain(client, "retail", Matching=MATCHING)
+    created = enabled_at(client)
+
+    first, weekly = jobs(client)
+    assert first["Status"] == weekly["Status"] == "PENDING"
+    assert first["JobStartTime"] == created + dt.timedelta(seconds=DELAY)
+    assert weekly["JobStartTime"] - created > dt.timedelta(days=2)
+
+    advance(service, DELAY + 3 * PHASE)
+    first_now, weekly_now = jobs(client)
+    assert (first_now["JobId"], first_now["Status"]) == (first["JobId"], "COMPLETED")
+    assert (weekly_now["JobId"], weekly_now["Status"]) == (weekly["JobId"], "PENDING")
+    assert client.get_matches(DomainName="retail")["MatchGenerationDate"] >= first["JobStartTime"]
+
+
+def test_enabling_matching_on_an_existing_domain_schedules_one_first_job(service):
+    client = service.client()
+    create_domain(client, "retail")
+    assert jobs(client) == []
+    advance(service, 60)
+
+    client.update_domain(DomainName="retail", Matching=MATCHING)
+    turned_on = enabled_at(client)
+    first = jobs(client)[0]
+    assert first["JobStartTime"] == turned_on + dt.timedelta(seconds=DELAY)
+
+    # Later updates with matching still on (an idempotent set-up task) add no further first job.
+    advance(service, DELAY + 3 * PHASE)
+    client.update_domain(DomainName="retail", Matching=MATCHING, DefaultExpirationDays=90)
+    advance(service, DELAY + 3 * PHASE)
+    assert [job["JobId"] for job in jobs(client)][:1] == [first["JobId"]]
+    assert len(jobs(client)) == 2  # the first job and the weekly one
+
+
+def test_disabling_matching_before_the_first_job_starts_deletes_it_and_re_enabling_schedules_another(service):
+    client = service.client()
+    create_domain(client, "retail", Matching=MATCHING)
+    [first, _weekly] = jobs(client)
+
+    client.update_domain(DomainName="retail", Matching={"Enabled": False})
+    assert jobs(client) == []
+
+    advance(service, 10)
+    client.update_domain(DomainName="retail", Matching=MATCHING)
+    again, _weekly = jobs(client)
+    assert again["JobId"] != first["JobId"]
+    assert again["JobStartTime"] == enabled_at(client) + dt.timedelta(seconds=DELAY)
+
+
+def test_without_the_knob_only_the_weekly_job_is_scheduled():
+    endpoint = start_service(None)
+    try:
+        client = endpoint.client()
+        create_domain(client, "retail", Matching=MATCHING)
+        [weekly] = jobs(client)
+        assert weekly["JobStartTime"] - enabled_at(client) > dt.timedelta(days=2)
+    finally:
+        endpoint.server.stop()
