@@ -24,6 +24,7 @@ from customer_profiles_local import model
 from customer_profiles_local.errors import BadRequest
 from customer_profiles_local.profile_index import (
     PREDEFINED_KEY_CONTENT_TYPES,
+    PROFILE_ID_KEY,
     index,
     normalise,
 )
@@ -317,7 +318,10 @@ def compile_mapping(fields: dict[str, Any] | None, keys: dict[str, Any] | None) 
                 frozenset(definition.get("StandardIdentifiers") or ()),
                 tuple(rules[field_name] for field_name in field_names),
             )
+            _check_identifiers(rule)
             if rule.unique:
+                # ObjectTypeKey reference (API_connect-customer-profiles_ObjectTypeKey): "Each ProfileObject
+                # can have only 1 UNIQUE key but multiple PROFILE keys."
                 if unique is not None:
                     raise BadRequest(
                         f"Keys.{key_name} is a second UNIQUE key (Keys.{unique.name} is one already): "
@@ -325,7 +329,38 @@ def compile_mapping(fields: dict[str, Any] | None, keys: dict[str, Any] | None) 
                     )
                 unique = rule
             key_rules.append(rule)
+    _check_profile_lookup_only(key_rules)
     return Mapping(rules, tuple(key_rules), unique)
+
+
+# The rules below are the notes of the admin guide's "Standard identifiers for setting attributes
+# on the key in Customer Profiles" page (connect/latest/adminguide/standard-identifiers.html), LOOKUP_ONLY row.
+
+
+def _check_identifiers(rule: KeyRule) -> None:
+    """ "You cannot specify a key as both a UNIQUE identifier and a LOOKUP_ONLY identifier." """
+    if {"UNIQUE", "LOOKUP_ONLY"} <= rule.identifiers:
+        raise BadRequest(f"Keys.{rule.name} is both UNIQUE and LOOKUP_ONLY: a key cannot be both")
+
+
+def _check_profile_lookup_only(rules: list[KeyRule]) -> None:
+    """
+    "You can only use PROFILE together with LOOKUP_ONLY if there is at least one other key that has the
+    PROFILE identifier without the NEW_ONLY or LOOKUP_ONLY identifiers. The only exception is the
+    _profileId key."
+    """
+    plain_profile = {r.name for r in rules if "PROFILE" in r.identifiers and not r.identifiers & _NOT_PLAIN}
+    for rule in rules:
+        if rule.name == PROFILE_ID_KEY or not {"PROFILE", "LOOKUP_ONLY"} <= rule.identifiers:
+            continue
+        if not plain_profile - {rule.name}:
+            raise BadRequest(
+                f"Keys.{rule.name} is PROFILE and LOOKUP_ONLY, so the object type needs another PROFILE key "
+                "without NEW_ONLY or LOOKUP_ONLY"
+            )
+
+
+_NOT_PLAIN = frozenset({"NEW_ONLY", "LOOKUP_ONLY"})
 
 
 def mapping_for(domain: Domain, type_name: str, definition: dict[str, Any]) -> Mapping:
