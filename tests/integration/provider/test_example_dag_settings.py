@@ -13,7 +13,7 @@ COMPOSE = yaml.safe_load((DAGS.parent / "docker-compose.yaml").read_text())
 
 
 def test_there_are_examples():
-    assert len(EXAMPLES) == 4
+    assert len(EXAMPLES) == 5
 
 
 @pytest.fixture(params=EXAMPLES)
