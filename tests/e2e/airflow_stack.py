@@ -1,5 +1,7 @@
 """A real Airflow 3 deployment for end-to-end tests: api-server, scheduler, dag-processor and
-triggerer as separate processes, LocalExecutor, metadata in a fresh PostgreSQL database."""
+triggerer as separate processes, metadata in a fresh PostgreSQL database, and either the
+LocalExecutor or the CeleryExecutor with Celery workers as separate processes (Redis broker,
+PostgreSQL result backend)."""
 
 from __future__ import annotations
 
@@ -13,14 +15,25 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import psycopg2
+import redis
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+CELERY_EXECUTOR = "CeleryExecutor"
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+# Each Celery worker reports its own name as the task instance's hostname (all run on this machine).
+WORKER_NAME_VARIABLE = "CP_E2E_WORKER_NAME"
+
+
+def worker_hostname() -> str:
+    """``[core] hostname_callable`` for the stack: the Celery worker's name, else this machine's."""
+    return os.environ.get(WORKER_NAME_VARIABLE) or socket.getfqdn()
 
 
 def _free_port() -> int:
@@ -35,6 +48,8 @@ class AirflowStack:
 
     home: Path
     env: dict[str, str]
+    database_dsn: str
+    processes: dict[str, subprocess.Popen]
 
     def airflow(self, *args: str, timeout: float = 120) -> str:
         done = subprocess.run(
@@ -58,10 +73,18 @@ class AirflowStack:
 
     def trigger_and_wait(self, dag_id: str, conf: dict | None = None, timeout: float = 600) -> str:
         """Unpause, trigger, and wait for the run to end; returns its final state."""
+        return self.wait_for_run(dag_id, self.trigger(dag_id, conf), timeout)
+
+    def trigger(self, dag_id: str, conf: dict | None = None) -> str:
+        """Unpause and trigger once the dag-processor has parsed the DAG; returns the run id."""
         self.wait_for_dag(dag_id)
         self.airflow("dags", "unpause", dag_id)
         run_id = f"e2e__{uuid.uuid4().hex[:8]}"
         self.airflow("dags", "trigger", dag_id, "--run-id", run_id, "--conf", json.dumps(conf or {}))
+        return run_id
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 600) -> str:
+        """Wait for the run to end; returns its final state."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             runs = self.airflow_json("dags", "list-runs", dag_id)
@@ -79,6 +102,22 @@ class AirflowStack:
                 return
             time.sleep(3)
         raise TimeoutError(f"the dag-processor did not parse {dag_id} within {timeout} s")
+
+    def kill_worker(self, name: str) -> list[int]:
+        """``kill -9`` a Celery worker and every process below it (its task processes); returns their pids."""
+        worker = psutil.Process(self.processes[f"worker-{name}"].pid)
+        victims = [worker, *worker.children(recursive=True)]
+        for victim in victims:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                victim.kill()
+        psutil.wait_procs(victims, timeout=10)
+        return [victim.pid for victim in victims]
+
+    def query(self, sql: str, *params: object) -> list[tuple]:
+        """Rows from the metadata database (task instances, their history, XComs)."""
+        with contextlib.closing(psycopg2.connect(self.database_dsn)) as connection, connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
 
     def task_log_text(self) -> str:
         """Every task log the deployment wrote, for assertions on what was (not) logged."""
@@ -102,11 +141,60 @@ def _drop_database(dsn_admin: str, name: str) -> None:
     connection.close()
 
 
+def _empty_redis_database(db: int) -> None:
+    """A broker database with no messages left by an earlier run; fails clearly when Redis is missing."""
+    try:
+        redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=db, socket_connect_timeout=3).flushdb()
+    except redis.exceptions.ConnectionError as exc:
+        raise RuntimeError(
+            f"Redis is not reachable on {REDIS_HOST}:{REDIS_PORT} ({exc}). The CeleryExecutor test needs it as "
+            "its broker: start it (for example `redis-server --daemonize yes`)."
+        ) from exc
+
+
+def _celery_settings(database_url: str, broker_db: int) -> dict[str, str]:
+    return {
+        "AIRFLOW__CELERY__BROKER_URL": f"redis://{REDIS_HOST}:{REDIS_PORT}/{broker_db}",
+        "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + database_url.replace("+psycopg2", ""),
+        "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
+        "AIRFLOW__CORE__HOSTNAME_CALLABLE": f"{__name__}.worker_hostname",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH")])),
+    }
+
+
+def _worker_commands(workers: Sequence[str], concurrency: int) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """Each worker: its CLI arguments and its own environment (name, log-server port)."""
+    return {
+        f"worker-{name}": (
+            ["celery", "worker", "--celery-hostname", f"{name}@%h", "--concurrency", str(concurrency)],
+            {WORKER_NAME_VARIABLE: name, "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port())},
+        )
+        for name in workers
+    }
+
+
 @contextmanager
-def airflow_stack(home: Path, dags_folder: Path, extra_env: dict[str, str]) -> Iterator[AirflowStack]:
-    """Migrate a new PostgreSQL metadata database and run every Airflow 3 component until exit."""
+def airflow_stack(
+    home: Path,
+    dags_folder: Path,
+    extra_env: dict[str, str],
+    executor: str = "LocalExecutor",
+    workers: Sequence[str] = (),
+    worker_concurrency: int = 2,
+    broker_db: int = 7,
+) -> Iterator[AirflowStack]:
+    """Migrate a new PostgreSQL metadata database and run every Airflow 3 component until exit.
+
+    With ``executor="CeleryExecutor"``, ``workers`` names the Celery workers to start (separate
+    processes, each ``worker_concurrency`` slots), with Redis database ``broker_db`` as the broker
+    and the metadata database as the result backend.
+    """
     database = f"cp_e2e_{uuid.uuid4().hex[:10]}"
     admin_dsn = "postgresql://postgres@127.0.0.1:5432/postgres"
+    database_url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{database}"
+    celery = executor == CELERY_EXECUTOR
+    if celery:
+        _empty_redis_database(broker_db)
     _create_database(admin_dsn, database)
     port = _free_port()
     env = {
@@ -116,36 +204,38 @@ def airflow_stack(home: Path, dags_folder: Path, extra_env: dict[str, str]) -> I
         "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://postgres@127.0.0.1:5432/{database}",
+        "AIRFLOW__CORE__EXECUTOR": executor,
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database_url,
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex,
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+        **(_celery_settings(database_url, broker_db) if celery else {}),
     }
-    stack = AirflowStack(home, env)
-    processes: list[subprocess.Popen] = []
+    commands = {name: ([name], {}) for name in COMPONENTS}
+    commands["api-server"] = (["api-server", "--port", str(port)], {})
+    if celery:
+        commands.update(_worker_commands(workers, worker_concurrency))
+    stack = AirflowStack(home, env, database_url.replace("+psycopg2", ""), {})
+    processes = stack.processes
     try:
         stack.airflow("db", "migrate", timeout=300)
-        for component in COMPONENTS:
-            log = (home / f"{component}.out").open("w")
-            args = [component, "--port", str(port)] if component == "api-server" else [component]
-            processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "airflow", *args],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+        for name, (args, own_env) in commands.items():
+            log = (home / f"{name}.out").open("w")
+            processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "airflow", *args],
+                env={**env, **own_env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         yield stack
     finally:
-        for process in processes:
+        for process in processes.values():
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
+        for process in processes.values():
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
