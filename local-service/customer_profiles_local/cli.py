@@ -9,7 +9,7 @@ import sys
 
 from customer_profiles_local.connections import ConnectionLimits
 from customer_profiles_local.server import CustomerProfilesServer, Knobs
-from customer_profiles_local.state import EmulatorConfig
+from customer_profiles_local.state import DEFAULT_MATCHING_DELAY_SECONDS, EmulatorConfig
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--secret-access-key", help="the secret of --access-key-id")
     parser.add_argument("--s3-endpoint-url", help="S3 endpoint where identity-resolution results are written")
+    parser.add_argument("--sqs-endpoint-url", help="SQS endpoint where domains' DeadLetterQueueUrl queues are reached")
+    parser.add_argument(
+        "--matching-delay-ms",
+        type=float,
+        default=DEFAULT_MATCHING_DELAY_SECONDS * 1000,
+        help="ms from an accepted PutProfileObject to the object being matched and searchable "
+        f"(default: {DEFAULT_MATCHING_DELAY_SECONDS * 1000:g}; AWS matches 'shortly afterward')",
+    )
     parser.add_argument("--region", default="us-east-1", help="Region in ARNs (default: us-east-1)")
     parser.add_argument("--account-id", default="123456789012", help="account id in ARNs (default: 123456789012)")
     defaults = ConnectionLimits()
@@ -81,7 +89,13 @@ def main(argv: list[str] | None = None) -> int:
         args.host,
         args.port,
         Knobs(args.quotas, args.latency_ms, args.fault_rate, args.access_key_id, args.secret_access_key),
-        EmulatorConfig(region=args.region, account_id=args.account_id, s3_endpoint_url=args.s3_endpoint_url),
+        EmulatorConfig(
+            region=args.region,
+            account_id=args.account_id,
+            s3_endpoint_url=args.s3_endpoint_url,
+            sqs_endpoint_url=args.sqs_endpoint_url,
+            matching_delay_seconds=args.matching_delay_ms / 1000,
+        ),
         limits,
     )
     signal.signal(signal.SIGTERM, _stop_on_sigterm)

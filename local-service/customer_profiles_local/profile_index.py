@@ -36,6 +36,9 @@ FIELD_SEARCH_KEYS: dict[str, tuple[str, ...]] = {
     "_account": ("AccountNumber",),
 }
 FULL_NAME_KEY = "_fullName"
+# The "object type" of fields set through CreateProfile/UpdateProfile: ingested objects never overwrite them
+# (admin guide, "Additional properties of object types in Customer Profiles"). Type names cannot start with "_".
+MANUAL_SOURCE = "_manual"
 PROFILE_ID_KEY = "_profileId"
 
 _NOT_PHONE = re.compile(r"[^0-9+]")

@@ -81,6 +81,8 @@ def customer_profiles_emulator_factory() -> Iterator[Callable[..., ServiceEndpoi
         verify_signatures: bool = False,
         s3_endpoint_url: str | None = None,
         limits: ConnectionLimits | None = None,
+        matching_delay_ms: float = 0.0,
+        sqs_endpoint_url: str | None = None,
     ) -> ServiceEndpoint:
         knobs = Knobs(
             quotas,
@@ -89,7 +91,12 @@ def customer_profiles_emulator_factory() -> Iterator[Callable[..., ServiceEndpoi
             access_key_id if verify_signatures else None,
             secret_access_key if verify_signatures else None,
         )
-        server = _start(knobs, EmulatorConfig(s3_endpoint_url=s3_endpoint_url), limits)
+        config = EmulatorConfig(
+            s3_endpoint_url=s3_endpoint_url,
+            sqs_endpoint_url=sqs_endpoint_url,
+            matching_delay_seconds=matching_delay_ms / 1000,
+        )
+        server = _start(knobs, config, limits)
         started.append(server)
         return ServiceEndpoint(server, access_key_id, secret_access_key)
 

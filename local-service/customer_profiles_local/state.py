@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,7 +51,9 @@ class Domain:
     # object type name -> ProfileObjectUniqueKey -> {"Object": str, "ProfileId": str,
     #   "Keys": {key name: [values]}} (the object string exactly as it was put)
     objects: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    # objects that matched no profile where creation was not allowed (AWS sends them to the DLQ)
+    # objects accepted but not yet matched to a profile, in the order they were put (matching_queue)
+    pending_objects: list[Any] = field(default_factory=list)
+    # objects that could not be attached to a profile: sent to the DeadLetterQueueUrl when there is one
     dead_letter_objects: int = 0
     integrations: dict[str, dict[str, Any]] = field(default_factory=dict)
     workflows: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -61,6 +64,13 @@ class Domain:
     matching_enabled_at: dt.datetime | None = None
 
 
+# AWS: "An ingested object is validated and queued, and profile matching happens shortly afterward"
+# (admin guide, "Profile matching and inferred profiles"). No figure is documented. One second is long
+# against a call (a few ms), so a read right after a write misses the object as it can on AWS, and short
+# enough that a client that polls with a deadline waits little.
+DEFAULT_MATCHING_DELAY_SECONDS = 1.0
+
+
 @dataclass
 class EmulatorConfig:
     """Settings that do not change while the service runs."""
@@ -68,6 +78,10 @@ class EmulatorConfig:
     region: str = "us-east-1"
     account_id: str = "123456789012"
     s3_endpoint_url: str | None = None
+    # where the domains' DeadLetterQueueUrl queues are reached (moto's server in tests)
+    sqs_endpoint_url: str | None = None
+    # between an accepted PutProfileObject and the object being attached and searchable
+    matching_delay_seconds: float = DEFAULT_MATCHING_DELAY_SECONDS
     # AWS runs the first identity-resolution job "within 24 hours" of enabling matching; the service
     # runs it this many seconds after matching is turned on (None: only the weekly JobSchedule runs)
     first_job_delay_seconds: float | None = None
@@ -94,13 +108,21 @@ class EmulatorState:
             self.settings.clear()
 
     def domain(self, name: str) -> Domain:
+        """The domain, brought up to date with the service's clock (queued objects whose time came are matched)."""
         try:
-            return self.domains[name]
+            found = self.domains[name]
         except KeyError:
             raise NotFound(f"Domain {name} does not exist") from None
+        for hook in DOMAIN_ACCESS_HOOKS:
+            hook(self, found)
+        return found
 
     def arn(self, resource: str) -> str:
         return f"arn:aws:profile:{self.config.region}:{self.config.account_id}:{resource}"
+
+
+# Called on every access to a domain; the matching queue registers itself here (state stays free of ops imports).
+DOMAIN_ACCESS_HOOKS: list[Callable[[EmulatorState, Domain], None]] = []
 
 
 def new_id() -> str:

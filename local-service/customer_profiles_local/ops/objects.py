@@ -10,23 +10,17 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import math
 import secrets
 from typing import Any
 
-from customer_profiles_local import profile_index
+from customer_profiles_local import matching_queue, profile_index
 from customer_profiles_local.errors import BadRequest, NotFound, ServiceError
-from customer_profiles_local.object_mapping import (
-    KeyRule,
-    ProfileField,
-    mapping_for,
-    parse_object,
-)
+from customer_profiles_local.object_mapping import mapping_for, parse_object
 from customer_profiles_local.ops.object_types import resolve_object_type
 from customer_profiles_local.ops.paging import paginate
 from customer_profiles_local.ops.registry import operation
 from customer_profiles_local.profile_index import normalise
-from customer_profiles_local.state import Domain, EmulatorState, new_id
+from customer_profiles_local.state import Domain, EmulatorState
 
 # ProfileObjectUniqueKey is a keyed digest of the unique key's value, never the value
 # itself (it may be an email address). The key lives as long as the process, as the
@@ -41,15 +35,13 @@ def unique_key_digest(type_name: str, key_name: str, value: str) -> str:
     return hmac.new(_DIGEST_KEY, message, hashlib.sha256).hexdigest()[:UNIQUE_KEY_LENGTH]
 
 
-def ingest_object(domain: Domain, type_name: str, text: str, now: dt.datetime) -> tuple[str, str | None]:
+def ingest_object(state: EmulatorState, domain: Domain, type_name: str, text: str) -> str:
     """
-    Put one object; returns its ``ProfileObjectUniqueKey`` and the profile it joined.
+    Validate one object and queue it for profile matching; returns its ``ProfileObjectUniqueKey``.
 
-    The profile id is None when the object matched no profile and its type does not
-    allow profile creation: AWS sends such an object to the domain's dead-letter queue,
-    so it is counted in ``Domain.dead_letter_objects`` and not stored. BadRequest when
-    the object is not a JSON object, lacks its unique key, or holds a value its mapped
-    profile field cannot take; nothing changes then.
+    BadRequest when the object is not a JSON object, lacks its unique key, or holds a value its
+    mapped profile field cannot take; nothing is queued then. Matching (and, for an object that
+    cannot be attached, the domain's dead-letter queue) happens later: see ``matching_queue``.
     """
     definition = resolve_object_type(domain, type_name)
     mapping = mapping_for(domain, type_name, definition)
@@ -65,84 +57,18 @@ def ingest_object(domain: Domain, type_name: str, text: str, now: dt.datetime) -
         canonical = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         unique_key = unique_key_digest(type_name, "", canonical)
     profile_values = mapping.profile_values(obj)
-
-    existing = domain.objects.get(type_name, {}).get(unique_key)
-    profile_id = existing["ProfileId"] if existing and existing["ProfileId"] in domain.profiles else None
-    if profile_id is None:
-        profile_id = _match_profile(domain, key_values)
-    created = profile_id is None
-    if created:
-        if not definition.get("AllowProfileCreation"):
-            domain.dead_letter_objects += 1
-            return unique_key, None
-        profile_id = new_id()
-
-    _write_fields(domain, profile_id, profile_values, type_name, definition, now, created)
-    record_keys: dict[str, list[str]] = {}
-    for rule, value in key_values:
-        values = record_keys.setdefault(rule.name, [])
-        if value not in values:
-            values.append(value)
-        if rule.stored(created):
-            profile_index.add_key(domain, profile_id, rule.name, value)
-    profile_index.store_object(
-        domain, type_name, unique_key, {"Object": text, "ProfileId": profile_id, "Keys": record_keys}
+    due = state.clock.now() + dt.timedelta(seconds=state.config.matching_delay_seconds)
+    pending = matching_queue.PendingObject(
+        due, type_name, definition, unique_key, text, tuple(key_values), tuple(profile_values)
     )
-    return unique_key, profile_id
-
-
-def _match_profile(domain: Domain, key_values: list[tuple[KeyRule, str]]) -> str | None:
-    """The profile the object's keys point to: PROFILE/LOOKUP_ONLY/NEW_ONLY keys first, then SECONDARY ones."""
-    for secondary in (False, True):
-        for rule, value in key_values:
-            if rule.matching and rule.secondary == secondary:
-                found = profile_index.profiles_with(domain, rule.name, value)
-                if found:
-                    return min(found)  # several profiles share the value: the same one every time
-    return None
-
-
-def _priority(definition: dict[str, Any] | None) -> float:
-    """SourcePriority: lower wins; a type without one has the lowest priority."""
-    return (definition or {}).get("SourcePriority") or math.inf
-
-
-def _write_fields(
-    domain: Domain,
-    profile_id: str,
-    values: list[tuple[ProfileField, str]],
-    type_name: str,
-    definition: dict[str, Any],
-    now: dt.datetime,
-    created: bool,
-) -> None:
-    """Write the object's mapped values over the profile's, unless a higher-priority type wrote that field."""
-    fields = dict(domain.profiles.get(profile_id, {}))
-    sources = profile_index.field_sources(domain, profile_id)
-    priority = _priority(definition)
-    changed = created
-    for place, text in values:
-        owner = sources.get(place.label)
-        if owner not in (None, type_name) and _priority(domain.object_types.get(owner)) < priority:
-            continue
-        sources[place.label] = type_name
-        if len(place.path) == 1:
-            if fields.get(place.label) != text:
-                fields[place.label] = text
-                changed = True
-            continue
-        group, part = place.path
-        if (fields.get(group) or {}).get(part) != text:
-            fields[group] = {**(fields.get(group) or {}), part: text}
-            changed = True
-    if changed:
-        profile_index.put_profile(domain, profile_id, fields, now)
+    matching_queue.enqueue(state, domain, pending)
+    return unique_key
 
 
 @operation("PutProfileObject")
 def put_profile_object(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     domain = state.domain(params["DomainName"])
-    unique_key, _ = ingest_object(domain, params["ObjectTypeName"], params["Object"], state.clock.now())
+    unique_key = ingest_object(state, domain, params["ObjectTypeName"], params["Object"])
     return {"ProfileObjectUniqueKey": unique_key}
 
 
@@ -156,11 +82,10 @@ def batch_put_profile_object(state: EmulatorState, params: dict[str, Any]) -> di
         if item["Id"] in seen:
             raise BadRequest(f"Items: the Id '{item['Id']}' appears more than once; each item needs its own Id")
         seen.add(item["Id"])
-    now = state.clock.now()
     successful, failed = [], []
     for item in params["Items"]:
         try:
-            unique_key, _ = ingest_object(domain, type_name, item["Object"], now)
+            unique_key = ingest_object(state, domain, type_name, item["Object"])
         except ServiceError as exc:
             failed.append({"Id": item["Id"], "Code": exc.status or 400, "Message": exc.message[:1000]})
         else:

@@ -44,7 +44,26 @@ def create_profile(state: EmulatorState, params: dict[str, Any]) -> dict[str, An
     profile_id = new_id()
     fields = {key: value for key, value in params.items() if key not in NOT_FIELDS}
     profile_index.put_profile(domain, profile_id, fields, state.clock.now())
+    _mark_manual(domain, profile_id, fields)
     return {"ProfileId": profile_id}
+
+
+def _mark_manual(domain: Domain, profile_id: str, given: dict[str, Any]) -> None:
+    """Record the fields set through the API, so ingested objects never overwrite them while they hold a value."""
+    sources = profile_index.field_sources(domain, profile_id)
+    for name, value in given.items():
+        if name in address_fields() or name == "Attributes":
+            for part, part_value in value.items():
+                _mark(sources, f"{name}.{part}", part_value)
+        else:
+            _mark(sources, name, value)
+
+
+def _mark(sources: dict[str, str], label: str, value: Any) -> None:
+    if value == "":
+        sources.pop(label, None)  # cleared: ingestion may fill it again
+    else:
+        sources[label] = profile_index.MANUAL_SOURCE
 
 
 @operation("UpdateProfile")
@@ -53,14 +72,11 @@ def update_profile(state: EmulatorState, params: dict[str, Any]) -> dict[str, An
     domain = state.domain(params["DomainName"])
     profile_id = params["ProfileId"]
     fields = copy.deepcopy(_profile(domain, profile_id))
-    sources = profile_index.field_sources(domain, profile_id)
-    for name, value in params.items():
-        if name in NOT_FIELDS:
-            continue
+    given = {name: value for name, value in params.items() if name not in NOT_FIELDS}
+    for name, value in given.items():
         if name in address_fields() or name == "Attributes":
             group = fields.get(name) or {}
             for part, part_value in value.items():
-                sources.pop(f"{name}.{part}", None)
                 if part_value == "":
                     group.pop(part, None)
                 else:
@@ -70,12 +86,12 @@ def update_profile(state: EmulatorState, params: dict[str, Any]) -> dict[str, An
             else:
                 fields.pop(name, None)
             continue
-        sources.pop(name, None)
         if value == "":
             fields.pop(name, None)
         else:
             fields[name] = value
     profile_index.put_profile(domain, profile_id, fields, state.clock.now())
+    _mark_manual(domain, profile_id, given)
     return {"ProfileId": profile_id}
 
 
