@@ -11,7 +11,9 @@ no API to start a job). This DAG runs on the same weekly schedule:
    rules the merge preview uses (auto-merge itself stays off: merges happen below, with guardrails).
 3. ``wait_for_identity_resolution``: waits in the triggerer (deferrable, no worker slot held) for
    the first job that starts at or after the run's data interval start; returns ``{"job_id",
-   "status", "job_stats", "exporting_location"}``.
+   "status", "job_stats", "exporting_location"}``. On a domain where this run turns matching on,
+   that is the first job, which the service runs within 24 hours of enabling matching (the local
+   service in ``docker-compose.yaml``: 30 seconds), so a first manual run ends on its own.
 4. ``merge_matches``: reads GetMatches, keeps groups at ``min_confidence`` or above, checks
    GetAutoMergingPreview, merges at most ``max_merges`` groups, and writes a JSON Lines audit
    (ids and scores only) to ``s3://{bucket}/merge-audit/{ds}.jsonl``. ``dry_run`` is on by
@@ -92,8 +94,10 @@ with DAG(
         task_id="wait_for_identity_resolution",
         domain_name=DOMAIN_NAME,
         deferrable=True,
-        poke_interval=300,
-        max_retries=7 * 24 * 12,  # a week of checks, one every five minutes
+        # One ListIdentityResolutionJobs call a minute from the triggerer (no worker slot): the run ends
+        # within a minute of the job, also of the first job, which comes within 24 hours of enabling matching.
+        poke_interval=60,
+        max_retries=7 * 24 * 60,  # a week of checks
         aws_conn_id=AWS_CONN_ID,
     )
     merge_matches = CustomerProfilesMergeMatchesOperator(

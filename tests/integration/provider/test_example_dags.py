@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 
 import pytest
 
-from airflow_provider_customerprofiles.testing import load_dag, run_dag, xcom
+from airflow_provider_customerprofiles.testing import LocalServiceConnection, load_dag, run_dag, xcom
+from customer_profiles_local import CustomerProfilesServer, EmulatorConfig
+from customer_profiles_local.pytest_plugin import ServiceEndpoint
 from tests.conftest import s3_client
 from tests.integration.example_dags_support import (
     DAGS,
@@ -18,6 +21,8 @@ from tests.integration.example_dags_support import (
 )
 from tests.integration.matches.conftest import register_connection
 from tests.integration.provider.conftest import PHASE_SECONDS
+
+FIRST_JOB_DELAY = 2.0  # seconds from enabling matching to the service's first identity-resolution job
 
 
 @pytest.fixture
@@ -82,3 +87,49 @@ def test_example_identity_resolution_with_defaults_in_a_fresh_deployment(airflow
     assert audit_key.startswith("merge-audit/") and audit_key in object_keys(moto_s3_server, EXAMPLE_BUCKET)
     body = s3_client(moto_s3_server).get_object(Bucket=EXAMPLE_BUCKET, Key=audit_key)["Body"].read().decode()
     assert [json.loads(line)["outcome"] for line in body.splitlines()] == ["would_merge"] * 3
+
+
+@pytest.fixture
+def service_with_first_run(moto_s3_server, monkeypatch):
+    """A local service as docker-compose.yaml runs it: the first job soon after matching is enabled."""
+    config = EmulatorConfig(s3_endpoint_url=moto_s3_server, first_job_delay_seconds=FIRST_JOB_DELAY)
+    server = CustomerProfilesServer("127.0.0.1", 0, config=config).start_background()
+    endpoint = LocalServiceConnection(ServiceEndpoint(server, "testing", "testing"))
+    endpoint.admin("POST", "settings", {"JobPhaseSeconds": PHASE_SECONDS})
+    register_connection(monkeypatch, endpoint, moto_s3_server, "aws_default")  # the DAG's default connection
+    yield endpoint
+    server.stop()
+
+
+def test_example_identity_resolution_waits_for_the_first_job_after_enabling_matching(
+    airflow_db, service_with_first_run, moto_s3_server
+):
+    """A first manual run with every default: no admin call starts a job; the service's first run ends it."""
+    remove_bucket(moto_s3_server, EXAMPLE_BUCKET)
+    client = service_with_first_run.client()
+    client.create_domain(DomainName="retail", DefaultExpirationDays=365)  # a domain with data, matching off
+    for n in range(3):
+        for first_name in ("Ann", "Anne"):
+            client.create_profile(
+                DomainName="retail", FirstName=first_name, LastName=f"Doe{n}", EmailAddress=f"ann{n}@example.com"
+            )
+    dag = load_dag(DAGS / "example_identity_resolution.py")
+    sensor = dag.get_task("wait_for_identity_resolution")
+    sensor.poke_interval, sensor.max_retries = 1, 60  # seconds here, not the example's minute; fails in a minute
+
+    tis = run_dag(dag)
+
+    assert {task: ti.state for task, ti in tis.items()} == {
+        "create_bucket": "success",
+        "configure_matching": "success",
+        "wait_for_identity_resolution": "success",
+        "merge_matches": "success",
+    }
+    jobs = client.list_identity_resolution_jobs(DomainName="retail")["IdentityResolutionJobsList"]
+    first = min(jobs, key=lambda job: job["JobStartTime"])
+    enabled_at = client.get_domain(DomainName="retail")["LastUpdatedAt"]
+    assert first["JobStartTime"] - enabled_at == dt.timedelta(seconds=FIRST_JOB_DELAY)
+    waited_for = xcom(tis["wait_for_identity_resolution"])
+    assert (waited_for["job_id"], waited_for["status"]) == (first["JobId"], "COMPLETED")
+    assert waited_for["exporting_location"].startswith(f"s3://{EXAMPLE_BUCKET}/identity-resolution")
+    assert xcom(tis["merge_matches"])["groups_considered"] == 3
