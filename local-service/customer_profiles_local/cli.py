@@ -11,6 +11,8 @@ from customer_profiles_local.connections import ConnectionLimits
 from customer_profiles_local.server import CustomerProfilesServer, Knobs
 from customer_profiles_local.state import DEFAULT_MATCHING_DELAY_SECONDS, EmulatorConfig
 
+FIRST_JOB_WITHIN = 24 * 3600.0  # AWS: the first job runs "within 24 hours" of enabling matching
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -38,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--secret-access-key", help="the secret of --access-key-id")
     parser.add_argument("--s3-endpoint-url", help="S3 endpoint where identity-resolution results are written")
+    parser.add_argument(
+        "--first-job-delay-seconds",
+        type=float,
+        default=FIRST_JOB_WITHIN,
+        help="seconds from enabling matching to the first identity-resolution job; AWS runs it within 24 hours "
+        f"(default: {FIRST_JOB_WITHIN:g}, that bound)",
+    )
     parser.add_argument("--sqs-endpoint-url", help="SQS endpoint where domains' DeadLetterQueueUrl queues are reached")
     parser.add_argument(
         "--matching-delay-ms",
@@ -79,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     if bool(args.access_key_id) != bool(args.secret_access_key):
         print("--access-key-id and --secret-access-key go together", file=sys.stderr)
         return 2
+    if not 0 <= args.first_job_delay_seconds < float("inf"):
+        print("--first-job-delay-seconds must be a finite number of seconds, 0 or more", file=sys.stderr)
+        return 2
     try:
         limits = ConnectionLimits(args.workers, args.read_timeout, args.idle_timeout)
     except ValueError as exc:
@@ -95,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             s3_endpoint_url=args.s3_endpoint_url,
             sqs_endpoint_url=args.sqs_endpoint_url,
             matching_delay_seconds=args.matching_delay_ms / 1000,
+            first_job_delay_seconds=args.first_job_delay_seconds,
         ),
         limits,
     )

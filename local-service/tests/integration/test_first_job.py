@@ -1,12 +1,17 @@
 """The first identity-resolution job after matching is turned on (AWS: "within 24 hours" of enabling).
 
-``EmulatorConfig(first_job_delay_seconds=...)`` sets the delay; the service clock drives the lifecycle.
+Started the way a deployment starts the service: the CLI (``--first-job-delay-seconds``) for the knob
+itself, and ``EmulatorConfig`` for the lifecycle, driven by the service clock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
+import boto3
 import pytest
 from lifecycle_support import advance, create_domain
 
@@ -106,3 +111,47 @@ def test_without_the_knob_only_the_weekly_job_is_scheduled():
         assert weekly["JobStartTime"] - enabled_at(client) > dt.timedelta(days=2)
     finally:
         endpoint.server.stop()
+
+
+def run_cli(*args: str) -> tuple[subprocess.Popen, str]:
+    """Start ``python -m customer_profiles_local`` on a free port; returns the process and its URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "customer_profiles_local", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    line = process.stdout.readline()
+    assert "listening on " in line, process.stderr.read() if process.poll() is not None else line
+    return process, line.rsplit(" ", 1)[1].strip()
+
+
+@pytest.mark.parametrize(("args", "delay"), [(["--first-job-delay-seconds", "45"], 45.0), ([], 24 * 3600.0)])
+def test_the_cli_knob_and_its_default_of_24_hours(args, delay):
+    process, url = run_cli(*args)
+    try:
+        client = boto3.client(
+            "customer-profiles",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        create_domain(client, "retail", Matching=MATCHING)
+        first = jobs(client)[0]
+        assert first["JobStartTime"] == enabled_at(client) + dt.timedelta(seconds=delay)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_the_cli_refuses_a_negative_delay():
+    done = subprocess.run(
+        [sys.executable, "-m", "customer_profiles_local", "--port", "0", "--first-job-delay-seconds", "-1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "--first-job-delay-seconds" in done.stderr
