@@ -167,13 +167,24 @@ def _list_bounds(arr: pa.Array) -> tuple[list[int], list[int]]:
     return offsets[:-1], offsets[1:]
 
 
+def _used_values(child: pa.Array, starts: list[int], ends: list[int], keep_nulls: bool) -> tuple[list[Any], int]:
+    """
+    JSON values of the part of ``child`` that the lists use, and where that part begins.
+
+    A sliced list or map array (one row, when a column is converted again row by row) still holds
+    its whole child: the other rows' values must be neither converted nor blamed on this row.
+    """
+    lo, hi = min(starts, default=0), max(ends, default=0)
+    return to_json_values(child.slice(lo, hi - lo), keep_nulls), lo
+
+
 def _lists(arr: pa.Array, keep_nulls: bool) -> list[Any]:
     if pa.types.is_fixed_size_list(arr.type):
         arr = arr.cast(pa.list_(arr.type.value_field))
     starts, ends = _list_bounds(arr)
-    values = to_json_values(arr.values, keep_nulls)
+    values, base = _used_values(arr.values, starts, ends, keep_nulls)
     valid = arr.is_valid().to_pylist()
-    return [values[lo:hi] if ok else None for lo, hi, ok in zip(starts, ends, valid, strict=True)]
+    return [values[lo - base : hi - base] if ok else None for lo, hi, ok in zip(starts, ends, valid, strict=True)]
 
 
 def _member_name(key: Any) -> str:
@@ -183,12 +194,15 @@ def _member_name(key: Any) -> str:
 
 def _maps(arr: pa.MapArray, keep_nulls: bool) -> list[Any]:
     offsets = arr.offsets.to_pylist()
-    keys = [_member_name(k) for k in to_json_values(arr.values.field(0), keep_nulls)]
-    items = to_json_values(arr.values.field(1), keep_nulls)
+    starts, ends = offsets[:-1], offsets[1:]
+    keys, base = _used_values(arr.values.field(0), starts, ends, keep_nulls)
+    items, _ = _used_values(arr.values.field(1), starts, ends, keep_nulls)
+    names = [_member_name(k) for k in keys]
     valid = arr.is_valid().to_pylist()
     out: list[Any] = []
-    for lo, hi, ok in zip(offsets[:-1], offsets[1:], valid, strict=True):
-        members = dict(zip(keys[lo:hi], items[lo:hi], strict=True)) if ok else None
+    for lo, hi, ok in zip(starts, ends, valid, strict=True):
+        lo, hi = lo - base, hi - base
+        members = dict(zip(names[lo:hi], items[lo:hi], strict=True)) if ok else None
         if members is not None and len(members) < hi - lo:
             raise RepeatedMapKeyError("a map repeats a key")  # never the key: it may be customer data
         out.append(None if members is None else _drop_nulls(members, keep_nulls))
@@ -350,17 +364,21 @@ _ROW_PROBLEMS: dict[type[Exception], str] = {
 }
 
 
+_REFUSED = object()  # stands for a value of one of _ROW_PROBLEMS: left out of the row, even when nulls are kept
+
+
 def _invalid_row(row: dict[str, Any], problems: dict[str, list[str]]) -> EncodedRow:
     """A row refused for its values: its other fields, and no unique key (never computed from bad values)."""
     reasons = [reason.format(", ".join(repr(c) for c in columns)) for reason, columns in problems.items()]
-    return EncodedRow(_dumps_lenient(row), None, "; ".join(reasons))
+    fields = {name: value for name, value in row.items() if value is not _REFUSED}
+    return EncodedRow(_dumps_lenient(fields), None, "; ".join(reasons))
 
 
 def _valid_json_values(
     arr: pa.Array, column: str, invalid: dict[int, dict[str, list[str]]], keep_nulls: bool
 ) -> list[Any]:
     """
-    ``to_json_values``, with ``None`` for the rows of one of ``_ROW_PROBLEMS``, which are added to ``invalid``.
+    ``to_json_values``, with ``_REFUSED`` for the rows of one of ``_ROW_PROBLEMS``, which are added to ``invalid``.
 
     The column is converted whole, as usual; only a column that fails is converted again row by row.
     """
@@ -371,11 +389,11 @@ def _valid_json_values(
     values: list[Any] = []
     for i in range(len(arr)):
         try:
-            values.extend(to_json_values(arr.take([i]), keep_nulls))
+            values.extend(to_json_values(arr.slice(i, 1), keep_nulls))
         except tuple(_ROW_PROBLEMS) as exc:
             reason = _ROW_PROBLEMS[type(exc)]
             invalid.setdefault(i, {}).setdefault(reason, []).append(column)
-            values.append(None)
+            values.append(_REFUSED)
     return values
 
 
