@@ -57,8 +57,7 @@ from airflow_provider_customerprofiles.ingest.object_type import (
     check_columns,
     describe_target,
 )
-from airflow_provider_customerprofiles.ingest.periodic import Periodic
-from airflow_provider_customerprofiles.ingest.progress import ProgressReporter
+from airflow_provider_customerprofiles.ingest.progress import IngestProgress
 from airflow_provider_customerprofiles.ingest.rate_limit import AdaptiveRateLimiter, RateLimiter
 from airflow_provider_customerprofiles.ingest.sender import BATCH_SIZE, Failure, Sender, WorkerPool
 from airflow_provider_customerprofiles.ingest.source import (
@@ -70,6 +69,7 @@ from airflow_provider_customerprofiles.ingest.sync import SyncState
 from airflow_provider_customerprofiles.ingest.sync.hashing import mapping_fingerprint
 from airflow_provider_customerprofiles.ingest.sync.kernels import rank
 from airflow_provider_customerprofiles.ingest.sync.state import Accepted, SyncPlan, run_id_for
+from airflow_provider_customerprofiles.periodic import Periodic, PeriodicLog
 from airflow_provider_customerprofiles.s3 import S3Settings, is_s3
 
 log = logging.getLogger(__name__)
@@ -455,7 +455,8 @@ class _Run:
             self.rows_total,
             self.rows_skipped,
         )
-        progress = ProgressReporter(self._snapshot, log, self.options.progress_interval).start()
+        progress = PeriodicLog(IngestProgress(self._snapshot).line, log, "Ingest", self.options.progress_interval)
+        progress.start()
         self.pool = WorkerPool(self.options.max_workers, self.sender.send)
         self.committer.start()
         metrics = Periodic(self.metrics.report, self.options.metrics_interval, "cp-ingest-metrics").start()

@@ -30,7 +30,7 @@ from airflow_provider_customerprofiles.matches.location import Location
 from airflow_provider_customerprofiles.matches.normalize import MatchStream, as_utc
 from airflow_provider_customerprofiles.matches.schema import MATCHES_SCHEMA, PARTITION_KEY, SUCCESS_MARKER
 from airflow_provider_customerprofiles.matches.summary import MatchSummary, summary_text
-from airflow_provider_customerprofiles.periodic_log import PeriodicLog
+from airflow_provider_customerprofiles.periodic import PeriodicLog
 
 STAGING_DIR = "_temporary"
 DATA_FILE = "part-00000.parquet"

@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from airflow_provider_customerprofiles.ingest.progress import format_eta
+from airflow_provider_customerprofiles.periodic import format_eta
 
 SCORE_BINS = 1000
 QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)

@@ -216,7 +216,9 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
             metrics=StatsMetrics(self.domain_name, self.object_type_name),
         )
         s3 = self._s3_settings(*sources, dead_letter_uri, checkpoint_uri, *filter(None, [self.sync_state_uri]))
-        self.log.info("Checkpoint %s; dead letters under %s", checkpoint_uri, dead_letter_uri)
+        self.log.info(
+            "Loading %s; checkpoint %s; dead letters under %s", ", ".join(sources), checkpoint_uri, dead_letter_uri
+        )
         with self._rate_limiter() as rate_limiter:
             result = load(self.hook.conn, self.source, replace(options, rate_limiter=rate_limiter), s3)
         self._result = result.as_dict()
