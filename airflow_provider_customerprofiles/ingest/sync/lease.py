@@ -16,8 +16,8 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from airflow_provider_customerprofiles.ingest.periodic import Periodic
 from airflow_provider_customerprofiles.ingest.sync.store import StateStore
+from airflow_provider_customerprofiles.periodic import Periodic
 
 LEASE_NAME = "lease.json"
 DEFAULT_LEASE_SECONDS = 600.0
