@@ -211,6 +211,8 @@ def airflow_stack(
         "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex,
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+        # Test machines run many processes on few cores: a task waits longer for the api-server than 5 s.
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
         **(_celery_settings(database_url, broker_db) if celery else {}),
     }
     commands = {name: ([name], {}) for name in COMPONENTS}
