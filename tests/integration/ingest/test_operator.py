@@ -106,29 +106,3 @@ def test_retried_task_resumes_and_fails_again_on_the_same_dead_letters(customer_
     assert first_try > 0
     assert put_requests(endpoint) == first_try
     assert len(by_rid(stored_objects(endpoint, all_accounts()))) == 19
-
-
-def test_user_facing_arguments_are_templated():
-    expected = {
-        "source",
-        "domain_name",
-        "object_type_name",
-        "columns",
-        "dead_letter_uri",
-        "dead_letter_format",
-        "max_failed_ratio",
-        "max_requests_per_second",
-        "max_workers",
-        "checkpoint_uri",
-        "sync_state_uri",
-        "use_batch_api",
-        "keep_nulls",
-        "aws_conn_id",
-        "region_name",
-        "verify",
-        "botocore_config",
-    }
-    assert set(ParquetToCustomerProfilesOperator.template_fields) == expected
-    for name in expected:
-        assert f":param {name}:" in ParquetToCustomerProfilesOperator.__doc__
-    assert ParquetToCustomerProfilesOperator.__doc__.count("(templated)") == len(expected)

@@ -11,6 +11,7 @@ import datetime as dt
 import importlib
 import inspect
 import pkgutil
+import re
 import textwrap
 
 import pytest
@@ -204,3 +205,15 @@ def test_a_rendered_typo_in_any_converted_argument_fails_the_task_naming_it(airf
         assert tis[field].state == "failed", field
         assert f"{field} of {cls.__name__} must be" in log
     assert emulator.metrics()["operations"] == {}, "no task may reach the service with an unconverted argument"
+
+
+def _documented_as_templated(cls: type) -> set[str]:
+    """The ``:param name:`` entries of the class docstring whose text says "(templated)"."""
+    entries = re.split(r"^\s*:param (\w+):", inspect.getdoc(cls) or "", flags=re.MULTILINE)[1:]
+    return {name for name, text in zip(entries[::2], entries[1::2], strict=True) if "(templated)" in text}
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda cls: cls.__name__)
+def test_the_docstring_marks_exactly_the_template_fields_as_templated(cls):
+    """``template_fields`` is the one declaration; the reference users read must agree with it."""
+    assert _documented_as_templated(cls) == set(cls.template_fields)
