@@ -301,3 +301,95 @@ def test_settings_and_clock_endpoints_validate_their_input(emulator):
     assert admin_error(emulator, "POST", "clock", {"AdvanceSeconds": "soon"})[0] == 400
     before = advance(emulator, 0)
     assert advance(emulator, 3600) - before >= dt.timedelta(hours=1)
+
+
+def status_of(client, workflow_id: str) -> str:
+    return client.get_workflow(DomainName="retail", WorkflowId=workflow_id)["Status"]
+
+
+def test_retry_pauses_the_running_step_then_it_resumes_and_completes_later(emulator, pager):
+    client = pager.client
+    workflow_id = start(client, batch_count=2)
+    advance(emulator, STEP + STEP / 2)  # half of step 1 done
+    answer = emulator.admin("POST", f"domains/retail/workflows/{workflow_id}/retry", {"Seconds": 2 * STEP})
+    assert answer["Status"] == "RETRY"
+    assert [s["Status"] for s in steps(pager, workflow_id)] == ["RETRY"]
+    assert client.list_workflows(DomainName="retail", Status="RETRY")["Items"][0]["WorkflowId"] == workflow_id
+    paused_records = steps(pager, workflow_id)[0]["RecordsProcessed"]
+
+    advance(emulator, STEP)  # still retrying: no progress while paused
+    assert status_of(client, workflow_id) == "RETRY"
+    assert steps(pager, workflow_id)[0]["RecordsProcessed"] == paused_records
+    advance(emulator, STEP)  # the retry runs the rest of step 1
+    assert status_of(client, workflow_id) == "IN_PROGRESS"
+    advance(emulator, STEP / 2)
+    assert [s["Status"] for s in steps(pager, workflow_id)] == ["COMPLETE", "IN_PROGRESS"]
+    advance(emulator, STEP)
+    assert status_of(client, workflow_id) == "COMPLETE"
+
+
+def test_a_step_retried_three_times_fails_on_the_fourth_transient_failure(emulator, pager):
+    client = pager.client
+    workflow_id = start(client, batch_count=1)
+    advance(emulator, STEP + 1)
+    for _ in range(3):
+        assert emulator.admin("POST", f"domains/retail/workflows/{workflow_id}/retry", {"Seconds": 1})["Status"] == (
+            "RETRY"
+        )
+        advance(emulator, 1)
+    assert emulator.admin("POST", f"domains/retail/workflows/{workflow_id}/retry")["Status"] == "FAILED"
+    failed = client.get_workflow(DomainName="retail", WorkflowId=workflow_id)
+    assert failed["ErrorDescription"] == "Step 1 failed after 3 retries of transient failures"
+
+
+def test_split_halves_the_batch_into_two_steps_and_the_workflow_goes_on(emulator, pager):
+    client = pager.client
+    workflow_id = start(client, batch_count=2)
+    answer = emulator.admin("POST", f"domains/retail/workflows/{workflow_id}/split", {"AtStep": 2, "Seconds": STEP})
+    assert answer == {"WorkflowId": workflow_id, "Status": "NOT_STARTED", "TotalSteps": 3}
+    advance(emulator, 2 * STEP)  # step 1 done, step 2 starts SPLIT
+    assert status_of(client, workflow_id) == "SPLIT"
+    assert [s["Status"] for s in steps(pager, workflow_id)] == ["COMPLETE", "SPLIT"]
+    advance(emulator, 3 * STEP)  # the pause, then both halves
+    done = client.get_workflow(DomainName="retail", WorkflowId=workflow_id)
+    assert done["Status"] == "COMPLETE"
+    assert done["Metrics"]["AppflowIntegration"]["StepsCompleted"] == 3
+    windows = [(s["BatchRecordsStartTime"], s["BatchRecordsEndTime"]) for s in steps(pager, workflow_id)]
+    second = batches(2)[1]
+    middle = second["StartTime"] + (second["EndTime"] - second["StartTime"]) / 2
+    assert [end for _, end in windows[1:]] == [
+        middle.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        second["EndTime"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+    ]
+    assert windows[2][0] == windows[1][1]
+
+
+def test_cancel_ends_the_workflow_cancelled(emulator, pager):
+    client = pager.client
+    workflow_id = start(client, batch_count=3)
+    answer = emulator.admin("POST", f"domains/retail/workflows/{workflow_id}/cancel", {"AtStep": 2})
+    assert answer["FailingStep"] == 2
+    advance(emulator, 3 * STEP)
+    cancelled = client.get_workflow(DomainName="retail", WorkflowId=workflow_id)
+    assert cancelled["Status"] == "CANCELLED"
+    assert "ErrorDescription" not in cancelled
+    assert [s["Status"] for s in steps(pager, workflow_id)] == ["COMPLETE", "CANCELLED"]
+    assert client.list_workflows(DomainName="retail", Status="CANCELLED")["Items"][0]["WorkflowId"] == workflow_id
+    advance(emulator, 5 * STEP)
+    assert status_of(client, workflow_id) == "CANCELLED"
+
+
+def test_pause_endpoints_reject_what_cannot_happen(emulator, pager):
+    workflow_id = start(pager.client, batch_count=2)
+    path = f"domains/retail/workflows/{workflow_id}"
+    status, message = admin_error(emulator, "POST", f"{path}/retry")
+    assert (status, message) == (400, f"Workflow {workflow_id} has no running step (NOT_STARTED)")
+    assert admin_error(emulator, "POST", f"{path}/split", {"Seconds": 0})[0] == 400
+    assert admin_error(emulator, "POST", f"{path}/split", {"AtStep": 3})[0] == 400
+    assert admin_error(emulator, "POST", f"domains/retail/workflows/{'0' * 32}/retry")[0] == 404
+    advance(emulator, STEP + 1)
+    status, message = admin_error(emulator, "POST", f"{path}/retry", {"AtStep": 1})
+    assert (status, message) == (400, "Step 1 has already started")
+    emulator.admin("POST", f"{path}/cancel")
+    status, message = admin_error(emulator, "POST", f"{path}/split")
+    assert (status, message) == (400, f"Workflow {workflow_id} has already finished (CANCELLED)")

@@ -48,33 +48,40 @@ ROLE_ARN = "arn:aws:iam::123456789012:role/customer-profiles-appflow"
 
 
 @contextlib.contextmanager
-def fail_workflow_when_created(emulator, domain: str, description: str, at_step: int) -> Iterator[list[str]]:
+def end_workflow_when_created(emulator, domain: str, action: str, body: dict[str, Any]) -> Iterator[list[str]]:
     """
-    While the block runs, make the first workflow created in ``domain`` fail at the end of ``at_step``.
+    While the block runs, end the first workflow created in ``domain`` through ``/_emulator/.../{action}``.
 
     For operators that create the workflow themselves; yields the list that receives its id.
+    Polls ListWorkflows 3 times a second, under its 5 TPS quota.
     """
-    failed: list[str] = []
+    ended: list[str] = []
     done = threading.Event()
 
     def watch() -> None:
         client = emulator.client()
-        while not done.is_set() and not failed:
+        while not done.is_set() and not ended:
             items = client.list_workflows(DomainName=domain)["Items"]
             if items:
                 workflow_id = items[0]["WorkflowId"]
-                emulator.admin(
-                    "POST",
-                    f"domains/{domain}/workflows/{workflow_id}/fail",
-                    {"ErrorDescription": description, "AtStep": at_step},
-                )
-                failed.append(workflow_id)
-            done.wait(0.05)
+                emulator.admin("POST", f"domains/{domain}/workflows/{workflow_id}/{action}", body)
+                ended.append(workflow_id)
+            done.wait(0.3)
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
-        yield failed
+        yield ended
     finally:
         done.set()
         watcher.join(timeout=10)
+
+
+def fail_workflow_when_created(emulator, domain: str, description: str, at_step: int):
+    """Make the first workflow created in ``domain`` fail at the end of ``at_step``, with ``description``."""
+    return end_workflow_when_created(emulator, domain, "fail", {"ErrorDescription": description, "AtStep": at_step})
+
+
+def cancel_workflow_when_created(emulator, domain: str, at_step: int):
+    """Cancel the first workflow created in ``domain`` at the end of ``at_step``."""
+    return end_workflow_when_created(emulator, domain, "cancel", {"AtStep": at_step})

@@ -158,3 +158,25 @@ def test_waiters_retry_when_throttled(customer_profiles_emulator_factory):
 
     counts = emulator.metrics()["operations"]["GetWorkflow"]
     assert counts.get("throttled", 0) > 0
+
+
+def test_workflow_complete_waiter_retries_on_retry_and_split_and_fails_on_cancelled(slow, domain, hook):
+    workflow_id = create_workflow(slow, domain, batches=2)
+    args = {"DomainName": domain, "WorkflowId": workflow_id}
+    path = f"domains/{domain}/workflows/{workflow_id}"
+    slow.admin("POST", f"{path}/retry", {"AtStep": 1, "Seconds": SLOW})
+    slow.admin("POST", f"{path}/split", {"AtStep": 2, "Seconds": SLOW})
+
+    seen = []
+    for _ in range(3):  # step 1 starts in RETRY, runs, then step 2 starts SPLIT
+        slow.admin("POST", "clock", {"AdvanceSeconds": SLOW})
+        seen.append((status_of_workflow(hook, domain, workflow_id), check_once(hook, "workflow_complete", **args)))
+    slow.admin("POST", f"{path}/cancel")
+    seen.append((status_of_workflow(hook, domain, workflow_id), check_once(hook, "workflow_complete", **args)))
+
+    assert seen == [
+        ("RETRY", "retry"),
+        ("IN_PROGRESS", "retry"),
+        ("SPLIT", "retry"),
+        ("CANCELLED", "failure"),
+    ]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import threading
+from collections.abc import Iterator
 
 import pytest
 from airflow.sdk import DAG
@@ -13,7 +16,13 @@ from airflow_provider_customerprofiles.operators.customer_profiles import (
 )
 from airflow_provider_customerprofiles.sensors.customer_profiles import CustomerProfilesWorkflowSensor
 from airflow_provider_customerprofiles.testing import run_dag, xcom
-from tests.integration.provider.provider_support import ROLE_ARN, fail_workflow_when_created, integration_config
+from tests.integration.provider.conftest import STEP_SECONDS
+from tests.integration.provider.provider_support import (
+    ROLE_ARN,
+    cancel_workflow_when_created,
+    fail_workflow_when_created,
+    integration_config,
+)
 
 FAILURE = "Salesforce connector profile salesforce-prod has expired credentials"
 
@@ -119,3 +128,72 @@ def test_workflow_sensor_fails_with_the_error_description(airflow_db, emulator, 
 
     assert tis["wait_for_workflow"].state == "failed"
     assert f"FAILED - {FAILURE}" in task_log()
+
+
+@contextlib.contextmanager
+def resume_after_a_poll(emulator, seconds: float) -> Iterator[None]:
+    """While the block runs, move the service clock ``seconds`` on once GetWorkflow has been called again."""
+    done = threading.Event()
+
+    def polls() -> int:
+        return emulator.metrics()["operations"].get("GetWorkflow", {}).get("requests", 0)
+
+    def watch() -> None:
+        before = polls()
+        while not done.wait(0.2):
+            if polls() > before:
+                emulator.admin("POST", "clock", {"AdvanceSeconds": seconds})
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join(timeout=10)
+
+
+@pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferred"])
+def test_workflow_sensor_keeps_waiting_through_retry_and_split(
+    airflow_db, emulator, domain, hook, task_log, deferrable
+):
+    # RETRY (a step retried after a transient failure) and SPLIT (a batch split in two) are not terminal.
+    # The workflow stays RETRY until the sensor has polled it, then goes on; it is SPLIT for 3 s of step 2.
+    workflow_id = start_workflow(emulator, domain, batches=2)
+    path = f"domains/{domain}/workflows/{workflow_id}"
+    emulator.admin("POST", f"{path}/split", {"AtStep": 2, "Seconds": 3})
+    emulator.admin("POST", "clock", {"AdvanceSeconds": STEP_SECONDS})
+    emulator.admin("POST", f"{path}/retry", {"Seconds": 3600})
+
+    with resume_after_a_poll(emulator, 3600):
+        tis = run_dag(sensor_dag(f"wf_sensor_pauses_{deferrable}", emulator, domain, workflow_id, deferrable))
+
+    assert tis["wait_for_workflow"].state == "success"
+    workflow = hook.conn.get_workflow(DomainName=domain, WorkflowId=workflow_id)
+    assert workflow["Status"] == "COMPLETE"
+    assert workflow["Metrics"]["AppflowIntegration"]["StepsCompleted"] == 3
+    if not deferrable:  # the sensor logs every poke; dag.test() does not capture the trigger's
+        assert f"Integration workflow {workflow_id}: RETRY - steps 0/3" in task_log()
+
+
+@pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferred"])
+def test_workflow_sensor_fails_when_cancelled(airflow_db, emulator, domain, task_log, deferrable):
+    workflow_id = start_workflow(emulator, domain, batches=3)
+    emulator.admin("POST", f"domains/{domain}/workflows/{workflow_id}/cancel", {"AtStep": 1})
+
+    tis = run_dag(sensor_dag(f"wf_sensor_cancel_{deferrable}", emulator, domain, workflow_id, deferrable))
+
+    assert tis["wait_for_workflow"].state == "failed"
+    outcome = "did not complete: " if deferrable else "ended "
+    assert f"Integration workflow {workflow_id} {outcome}CANCELLED - steps 0/3" in task_log()
+
+
+@pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferred"])
+def test_create_workflow_fails_when_cancelled(airflow_db, emulator, domain, task_log, deferrable):
+    with cancel_workflow_when_created(emulator, domain, at_step=1) as cancelled:
+        tis = run_dag(workflow_dag(f"wf_cancel_{deferrable}", emulator, domain, batches=3, deferrable=deferrable))
+
+    assert cancelled, "the workflow was never created"
+    assert tis["create_workflow"].state == "failed"
+    assert f"Integration workflow {cancelled[0]} did not complete: CANCELLED - steps 0/3" in task_log()
