@@ -14,8 +14,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
+
+from matching_support import eventually
 
 CUSTOMER_KEY = "customer_id"
 
@@ -63,10 +65,18 @@ def stats(client, domain: str) -> dict[str, int]:
     return client.get_domain(DomainName=domain)["Stats"]
 
 
-def search_one(client, domain: str, key_name: str, value: str) -> dict[str, Any]:
-    """The one profile SearchProfiles finds for a key value (fails when it finds none or several)."""
-    items = client.search_profiles(DomainName=domain, KeyName=key_name, Values=[value])["Items"]
-    assert len(items) == 1, f"{key_name} found {len(items)} profiles"
+def search_one(
+    client, domain: str, key_name: str, value: str, done: Callable[[dict[str, Any]], bool] = lambda _: True
+) -> dict[str, Any]:
+    """
+    The one profile SearchProfiles finds for a key value once ``done`` holds for it (fails when it keeps
+    finding none or several): an object is matched shortly after it is put, so the search polls.
+    """
+    items = eventually(
+        lambda: client.search_profiles(DomainName=domain, KeyName=key_name, Values=[value])["Items"],
+        lambda found: len(found) == 1 and done(found[0]),
+        f"one profile found by {key_name}",
+    )
     return items[0]
 
 

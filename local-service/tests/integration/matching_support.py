@@ -26,3 +26,8 @@ def eventually(read: Callable[[], T], done: Callable[[T], bool], what: str) -> T
 def wait_for_stats(client, domain: str, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
     """GetDomain's Stats once ``done`` holds for them."""
     return eventually(lambda: client.get_domain(DomainName=domain)["Stats"], done, f"Stats of {domain}")
+
+
+def matched(client, domain: str, objects: int) -> dict[str, Any]:
+    """GetDomain's Stats once ``objects`` objects are attached to profiles."""
+    return wait_for_stats(client, domain, lambda stats: stats["ObjectCount"] == objects)

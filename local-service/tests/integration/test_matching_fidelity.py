@@ -8,7 +8,7 @@ import json
 import boto3
 import pytest
 from helpers import create_domain
-from matching_support import eventually, wait_for_stats
+from matching_support import eventually, matched, wait_for_stats
 
 FIELDS = {
     "id": {"Source": "_source.id"},
@@ -39,10 +39,6 @@ def put(client, domain: str, **values) -> None:
     client.put_profile_object(DomainName=domain, ObjectTypeName="Ticket", Object=json.dumps(values))
 
 
-def settled(client, domain: str, objects: int) -> None:
-    wait_for_stats(client, domain, lambda stats: stats["ObjectCount"] == objects)
-
-
 def profile(client, domain: str, profile_id: str) -> dict:
     return client.batch_get_profile(DomainName=domain, ProfileIds=[profile_id])["Profiles"][0]
 
@@ -69,7 +65,7 @@ def test_an_ambiguous_profile_key_is_discarded_and_the_secondary_key_decides(ser
     define(client, domain, allow_profile_creation=False)
     _, second = shared_email_profiles(client, domain)
     put(client, domain, id="T1", email="family@example.com", phone="+1 555 0002")
-    settled(client, domain, 1)
+    matched(client, domain, 1)
     objects = client.list_profile_objects(DomainName=domain, ObjectTypeName="Ticket", ProfileId=second)["Items"]
     assert len(objects) == 1
 
@@ -80,7 +76,7 @@ def test_nothing_matching_exactly_one_profile_creates_an_inferred_profile_when_a
     define(client, domain, allow_profile_creation=True)
     first, second = shared_email_profiles(client, domain)
     put(client, domain, id="T1", email="family@example.com")
-    stats = wait_for_stats(client, domain, lambda stats: stats["ObjectCount"] == 1)
+    stats = matched(client, domain, 1)
     assert stats["ProfileCount"] == 3  # neither family member got the object
     for pid in (first, second):
         assert not client.list_profile_objects(DomainName=domain, ObjectTypeName="Ticket", ProfileId=pid)["Items"]
@@ -94,14 +90,14 @@ def test_manually_entered_fields_are_never_overwritten_but_empty_ones_are_filled
     client.add_profile_key(DomainName=domain, ProfileId=pid, KeyName="family_email", Values=["john@example.com"])
     client.update_profile(DomainName=domain, ProfileId=pid, Address={"City": "Lisbon"})
     put(client, domain, id="T1", email="john@example.com", first="Jonathan", city="Porto")
-    settled(client, domain, 1)
+    matched(client, domain, 1)
     got = profile(client, domain, pid)
     assert got["FirstName"] == "John"
     assert got["Address"]["City"] == "Lisbon"
     # a field cleared by hand is empty again, so ingestion may fill it
     client.update_profile(DomainName=domain, ProfileId=pid, FirstName="")
     put(client, domain, id="T2", email="john@example.com", first="Jonathan")
-    settled(client, domain, 2)
+    matched(client, domain, 2)
     assert profile(client, domain, pid)["FirstName"] == "Jonathan"
 
 
