@@ -9,7 +9,7 @@ import json
 
 import boto3
 import pytest
-from helpers import Pager
+from helpers import Pager, search_one
 from lifecycle_support import admin_error, advance, create_domain, create_object_type
 
 PHASE = 60  # JobPhaseSeconds in these tests
@@ -293,8 +293,7 @@ def crm_contact(client, contact_id: str, email: str, **names: str) -> str:
     """Put a CRMContact object (its type creates a profile); returns the profile id it joined."""
     fields = {"id": contact_id, "email": email, **names}
     client.put_profile_object(DomainName="retail", ObjectTypeName="CRMContact", Object=json.dumps(fields))
-    found = client.search_profiles(DomainName="retail", KeyName="crm_id", Values=[contact_id])["Items"]
-    return found[0]["ProfileId"]
+    return search_one(client, "retail", "crm_id", contact_id)["ProfileId"]
 
 
 def auto_merging(rules, model: str = "RECENCY", threshold: float | None = None, **extra) -> dict:
