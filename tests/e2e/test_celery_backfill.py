@@ -17,6 +17,7 @@ import redis
 
 from tests.conftest import s3_client
 from tests.e2e.airflow_stack import REDIS_HOST, REDIS_PORT, AirflowStack, airflow_stack
+from tests.eventually import eventually
 from tests.integration.ingest.support import DOMAIN, OBJECT_TYPE, account_of, create_target
 
 DAGS = Path(__file__).parent / "dags"
@@ -167,8 +168,12 @@ def test_celery_workers_survive_a_killed_worker_and_resume_from_s3_checkpoints(
         else:
             assert try_number == 1
     # Exact final counts: one object per distinct key, every bad row dead-lettered (a row may be twice).
-    stats = service.client().get_domain(DomainName=DOMAIN)["Stats"]
-    assert stats["ObjectCount"] == len(good_keys)
+    client = service.client()
+    eventually(
+        lambda: client.get_domain(DomainName=DOMAIN)["Stats"],
+        lambda stats: stats["ObjectCount"] == len(good_keys),
+        "every object matched",
+    )
     records = dead_letter_records(moto_s3_server, s3_bucket)
     assert {(r["source_file"], r["row_index"]) for r in records} == bad_rows
     resent = sum(results[m]["rows_resent"] for m in killed)

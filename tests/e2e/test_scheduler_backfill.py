@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from tests.e2e.airflow_stack import airflow_stack
+from tests.eventually import eventually
 
 DAGS = Path(__file__).parents[2] / "dags"
 FILES, ROWS = 3, 400
@@ -24,8 +25,12 @@ def test_scheduler_runs_the_backfill_dag(customer_profiles_emulator_factory, pos
         logs = stack.task_log_text()
 
     assert state == "success", logs[-5000:]
-    stats = emulator.client().get_domain(DomainName="retail-backfill")["Stats"]
-    assert stats["ObjectCount"] == FILES * ROWS
+    client = emulator.client()
+    eventually(
+        lambda: client.get_domain(DomainName="retail-backfill")["Stats"],
+        lambda stats: stats["ObjectCount"] == FILES * ROWS,
+        "every object matched",
+    )
     batch_puts = emulator.metrics()["operations"]["BatchPutProfileObject"]
     assert batch_puts["succeeded"] >= FILES * ROWS / 10
     # Each mapped task logged its progress in counts; no log shows a customer's email address.

@@ -37,9 +37,11 @@ def stored_objects(endpoint: Any, accounts: list[str], domain: str = DOMAIN) -> 
     """
     Every object stored under the given account numbers, read through SearchProfiles + ListProfileObjects.
 
-    Reading back verifies a load, it is not under test: injected faults are switched off first.
+    Reading back verifies a load, it is not under test: injected faults are switched off first, and the
+    service's clock moves past its matching delay, so every object it accepted is matched and searchable.
     """
     endpoint.server.knobs.fault_rate = 0.0
+    endpoint.admin("POST", "clock", {"AdvanceSeconds": endpoint.server.state.config.matching_delay_seconds})
     client = endpoint.client()
     objects = []
     for account in accounts:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from airflow_provider_customerprofiles.testing import load_dag, run_dag
+from tests.eventually import eventually
 
 DAGS = Path(__file__).parents[3] / "dags"
 FILES, ROWS = 3, 40
@@ -36,14 +37,25 @@ def test_example_dag_maps_the_load_over_files_against_the_local_service(
     for checkpoint in checkpoints:
         assert json.loads(checkpoint.read_text())["totals"] == {"accepted": ROWS, "rejected": 0}
     client = endpoint.client()
-    order_ids = []
-    for account in range(50):
-        [profile] = client.search_profiles(
-            DomainName="retail-backfill", KeyName="_account", Values=[f"acct-{account:04d}"]
-        )["Items"]
-        items = client.list_profile_objects(
-            DomainName="retail-backfill", ObjectTypeName="Order", ProfileId=profile["ProfileId"]
-        )["Items"]
-        order_ids.extend(json.loads(item["Object"])["OrderId"] for item in items)
-        assert all("internal_note" not in item["Object"] for item in items)
-    assert sorted(order_ids) == [f"ord-{i:08d}" for i in range(FILES * ROWS)]
+
+    def stored_orders() -> dict[str, list[str]]:
+        """Each stored Order object's JSON, by the ProfileId of the account it was read through."""
+        objects: dict[str, list[str]] = {}
+        for account in range(50):
+            profiles = client.search_profiles(
+                DomainName="retail-backfill", KeyName="_account", Values=[f"acct-{account:04d}"]
+            )["Items"]
+            for profile in profiles:
+                items = client.list_profile_objects(
+                    DomainName="retail-backfill", ObjectTypeName="Order", ProfileId=profile["ProfileId"]
+                )["Items"]
+                objects[profile["ProfileId"]] = [item["Object"] for item in items]
+        return objects
+
+    def order_ids(by_profile: dict[str, list[str]]) -> list[str]:
+        return sorted(json.loads(order)["OrderId"] for orders in by_profile.values() for order in orders)
+
+    expected = [f"ord-{i:08d}" for i in range(FILES * ROWS)]
+    by_profile = eventually(stored_orders, lambda found: order_ids(found) == expected, "every order stored")
+    assert len(by_profile) == 50  # one profile per account
+    assert all("internal_note" not in order for orders in by_profile.values() for order in orders)

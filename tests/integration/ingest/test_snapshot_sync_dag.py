@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from airflow_provider_customerprofiles.testing import load_dag, run_dag, xcom
+from tests.eventually import eventually
 from tests.integration.example_dags_support import DAGS
 
 ROWS = 400
@@ -45,5 +46,9 @@ def test_the_second_night_sends_only_changed_and_added_customers(
     assert objects_accepted() - sent_first == CHANGED + ADDED
 
     client = endpoint.client()
-    [changed] = client.search_profiles(DomainName="crm-sync", KeyName="_customerId", Values=["cust-00000100"])["Items"]
-    assert changed["Attributes"]["LoyaltyPoints"] == "1001"  # night 2's value reached the service
+    # night 2's value reaches the service once its object is matched
+    eventually(
+        lambda: client.search_profiles(DomainName="crm-sync", KeyName="_customerId", Values=["cust-00000100"])["Items"],
+        lambda found: [profile.get("Attributes", {}).get("LoyaltyPoints") for profile in found] == ["1001"],
+        "night 2's LoyaltyPoints on the changed customer's one profile",
+    )

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.eventually import found_profile_id
 from tests.integration.provider.provider_support import CUSTOMER_TYPE
 
 # crm ids per match group, and the group's confidence score; profiles in a group share an email
@@ -54,13 +55,12 @@ def matched_domain(customer_profiles_emulator) -> MatchedDomain:
     name = "d_" + uuid.uuid4().hex[:12]
     client.create_domain(DomainName=name, DefaultExpirationDays=30, Matching={"Enabled": True})
     client.put_profile_object_type(DomainName=name, ObjectTypeName="Customer", **CUSTOMER_TYPE)
-    ids = {}
     for group, (crm_ids, _) in GROUPS.items():
         for crm_id in crm_ids:
             record = {"id": crm_id, "email": f"{group}@example.com"}
             client.put_profile_object(DomainName=name, ObjectTypeName="Customer", Object=json.dumps(record))
-            found = client.search_profiles(DomainName=name, KeyName="crm_id", Values=[crm_id])["Items"]
-            ids[crm_id] = found[0]["ProfileId"]
+    every_crm_id = [crm_id for group_ids, _ in GROUPS.values() for crm_id in group_ids]
+    ids = {crm_id: found_profile_id(client, name, "crm_id", crm_id) for crm_id in every_crm_id}
     matches = [
         {"MatchId": f"match-{group}", "ProfileIds": [ids[c] for c in crm_ids], "ConfidenceScore": score}
         for group, (crm_ids, score) in GROUPS.items()

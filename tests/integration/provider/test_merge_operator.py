@@ -11,6 +11,7 @@ from airflow.sdk import DAG
 from airflow_provider_customerprofiles.operators.customer_profiles import CustomerProfilesMergeMatchesOperator
 from airflow_provider_customerprofiles.testing import run_dag, xcom
 from tests.conftest import s3_client
+from tests.eventually import found_profile_id
 
 # crm ids per match group, the group's confidence score; profiles in a group share an email
 GROUPS = {"a": (["a1", "a2"], 0.99), "b": (["b1", "b2", "b3"], 0.95), "c": (["c1", "c2"], 0.80)}
@@ -22,13 +23,12 @@ AUDIT_KEYS = {"match_id", "confidence_score", "main_profile_id", "merged_profile
 def profiles(emulator, domain) -> dict[str, str]:
     """One profile per crm id (created by its object), and the match run over them; crm id -> ProfileId."""
     client = emulator.client()
-    ids = {}
     for group, (crm_ids, _) in GROUPS.items():
         for crm_id in crm_ids:
             record = {"id": crm_id, "email": f"{group}@example.com"}
             client.put_profile_object(DomainName=domain, ObjectTypeName="Customer", Object=json.dumps(record))
-            found = client.search_profiles(DomainName=domain, KeyName="crm_id", Values=[crm_id])["Items"]
-            ids[crm_id] = found[0]["ProfileId"]
+    every_crm_id = [crm_id for group_ids, _ in GROUPS.values() for crm_id in group_ids]
+    ids = {crm_id: found_profile_id(client, domain, "crm_id", crm_id) for crm_id in every_crm_id}
     matches = [
         {"MatchId": f"match-{group}", "ProfileIds": [ids[c] for c in crm_ids], "ConfidenceScore": score}
         for group, (crm_ids, score) in GROUPS.items()
