@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
-from airflow_provider_customerprofiles.storage import S3Settings
+from airflow_provider_customerprofiles.storage import S3Settings, is_s3
 
 
 def s3_settings_from_connection(
@@ -29,3 +31,12 @@ def s3_settings_from_connection(
         encryption=s3_options.get("server_side_encryption", "AES256"),
         kms_key_id=s3_options.get("sse_kms_key_id"),
     )
+
+
+def s3_settings_for(
+    uris: Iterable[str | None], aws_conn_id: str | None, region_name: str | None, verify: bool | str | None
+) -> S3Settings | None:
+    """The connection's S3 settings when one of ``uris`` is on S3; None (no connection lookup) otherwise."""
+    if not any(uri and is_s3(uri) for uri in uris):
+        return None
+    return s3_settings_from_connection(aws_conn_id, region_name, verify)

@@ -70,7 +70,7 @@ from airflow_provider_customerprofiles.ingest.sync.hashing import mapping_finger
 from airflow_provider_customerprofiles.ingest.sync.kernels import rank
 from airflow_provider_customerprofiles.ingest.sync.state import Accepted, SyncPlan, run_id_for
 from airflow_provider_customerprofiles.periodic import Periodic, PeriodicLog
-from airflow_provider_customerprofiles.s3 import S3Settings, is_s3
+from airflow_provider_customerprofiles.storage import S3Settings
 
 log = logging.getLogger(__name__)
 
@@ -512,16 +512,6 @@ def preflight(client: Any, files: list[SourceFile], options: LoadOptions) -> Obj
     return keys
 
 
-def check_s3_settings(uris: Sequence[str], s3: S3Settings | None) -> None:
-    """Say which ``s3://`` location lacks S3 credentials, before anything tries to reach it."""
-    for uri in uris:
-        if is_s3(uri) and (s3 is None or not (s3.access_key and s3.secret_key)):
-            raise PreflightError(
-                f"{uri} is on S3, but no S3 credentials were given (pass S3Settings; the operator takes "
-                "them from its aws_conn_id connection, which gives none)"
-            )
-
-
 def open_sync_state(options: LoadOptions, keys: ObjectTypeKeys, s3: S3Settings | None) -> SyncState | None:
     """The sync state of ``options``, leased to this load; None without ``sync_state_uri``."""
     if not options.sync_state_uri:
@@ -544,13 +534,11 @@ def load(client: Any, source: str | Sequence[str], options: LoadOptions, s3: S3S
     Load every row of ``source`` into ``options.object_type_name``; returns counts.
 
     ``client`` is a boto3 ``customer-profiles`` client whose own retries are off
-    (see :func:`client_config`). Raises PreflightError or SourceError before any
-    write when the target, the input or an output location is wrong, and
+    (see :func:`client_config`). Raises PreflightError, SourceError or a
+    storage error (an ``s3://`` URI without credentials names the URI and its
+    argument) before any put when the target, the input or an output location is wrong, and
     FailedRatioExceeded after the load when too many rows were dead-lettered.
     """
-    sources = [source] if isinstance(source, str) else list(source)
-    outputs = [uri for uri in (options.dead_letter_uri, options.checkpoint_uri, options.sync_state_uri) if uri]
-    check_s3_settings([*sources, *outputs], s3)
     files = resolve_sources(source, s3)
     keys = preflight(client, files, options)
     if keys.unique_key is None:

@@ -23,7 +23,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from airflow_provider_customerprofiles.matches.location import Location
@@ -95,7 +94,7 @@ def write_partition(
     day = stream.generated_at.date()
     final = root.child(partition_name(day))
     staging = root.child(STAGING_DIR).child(partition_name(day))
-    _remove_dir(staging)
+    staging.delete_dir()
     if not overwrite and is_complete(final):
         marker = _marker(final)
         return PartitionResult(final.uri, marker["rows"], day.isoformat(), skipped=True, summary=marker.get("summary"))
@@ -106,7 +105,7 @@ def write_partition(
         summary = counted.as_dict()
         _commit(staging, final, {"rows": rows, "files": [DATA_FILE], "summary": summary, **_generation(stream)})
     finally:
-        _remove_dir(staging)
+        staging.delete_dir()
     log.info("Match export summary for %s:\n%s", day.isoformat(), summary_text(summary))
     return PartitionResult(final.uri, rows, day.isoformat(), skipped=False, summary=summary)
 
@@ -139,7 +138,7 @@ def _generation(stream: MatchStream) -> dict[str, Any]:
 
 def _write_parquet(stream: MatchStream, staging: Location, row_group_rows: int) -> int:
     """Stream batches into one file, a row group every ``row_group_rows`` rows; memory stays bounded."""
-    _ensure_dir(staging)
+    staging.make_dir()
     pending: list[pa.RecordBatch] = []
     pending_rows = rows = 0
     with (
@@ -176,28 +175,12 @@ def _check_same_generation(batch: pa.RecordBatch, generated_at: datetime) -> Non
 
 def _commit(staging: Location, final: Location, marker: dict[str, Any]) -> None:
     """Retire the old partition (marker first), move the new files in, write the marker last."""
-    fs = final.filesystem
-    _ensure_dir(final)
-    if is_complete(final):
-        fs.delete_file(final.child(SUCCESS_MARKER).path)
-    fs.delete_dir_contents(final.path, missing_dir_ok=True)
+    final.child(SUCCESS_MARKER).delete()
+    final.delete_dir()
     for name in marker["files"]:
-        fs.move(staging.child(name).path, final.child(name).path)
-    with fs.open_output_stream(final.child(SUCCESS_MARKER).path) as sink:
-        sink.write(json.dumps(marker, sort_keys=True).encode())
+        staging.child(name).move_to(final.child(name))
+    final.child(SUCCESS_MARKER).write_bytes(json.dumps(marker, sort_keys=True).encode())
 
 
 def _marker(partition: Location) -> dict[str, Any]:
-    with partition.filesystem.open_input_stream(partition.child(SUCCESS_MARKER).path) as source:
-        return json.loads(source.read())
-
-
-def _ensure_dir(location: Location) -> None:
-    """Local directories must exist before a file is opened in them; object stores have none to make."""
-    if isinstance(location.filesystem, pafs.LocalFileSystem):
-        location.filesystem.create_dir(location.path, recursive=True)
-
-
-def _remove_dir(location: Location) -> None:
-    if location.exists():
-        location.filesystem.delete_dir(location.path)
+    return json.loads(partition.child(SUCCESS_MARKER).read_bytes())

@@ -19,7 +19,7 @@ from airflow_provider_customerprofiles.merge.plan import (
     plan_merges,
 )
 from airflow_provider_customerprofiles.merge.preview import PreviewExceedsPlan, auto_merging_preview, preview_excess
-from airflow_provider_customerprofiles.s3 import S3Settings
+from airflow_provider_customerprofiles.storage import S3Settings
 
 log = logging.getLogger(__name__)
 

@@ -19,6 +19,7 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowException, conf
 
 from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
+from airflow_provider_customerprofiles.hooks.storage import s3_settings_for
 from airflow_provider_customerprofiles.links.customer_profiles import (
     CustomerProfilesDomainLink,
     CustomerProfilesWorkflowLink,
@@ -29,7 +30,6 @@ from airflow_provider_customerprofiles.merge.engine import (
     MergeOptions,
     merge_matches,
 )
-from airflow_provider_customerprofiles.s3 import is_s3
 from airflow_provider_customerprofiles.templating import (
     AWS_ARGUMENTS,
     FLAG,
@@ -39,7 +39,6 @@ from airflow_provider_customerprofiles.templating import (
     Number,
     OrNone,
 )
-from airflow_provider_customerprofiles.transfers.s3_connection import s3_settings_from_connection
 from airflow_provider_customerprofiles.triggers.customer_profiles import (
     CustomerProfilesWorkflowCompleteTrigger,
 )
@@ -490,11 +489,7 @@ class CustomerProfilesMergeMatchesOperator(ConvertsTemplatedArguments, AwsBaseOp
             conflict_resolution=self.conflict_resolution,
             check_preview=self.check_preview,
         )
-        s3 = (
-            s3_settings_from_connection(self.aws_conn_id, self.region_name, self.verify)
-            if is_s3(self.audit_uri)
-            else None
-        )
+        s3 = s3_settings_for([self.audit_uri], self.aws_conn_id, self.region_name, self.verify)
         matches = self.hook.iterate_items("get_matches", DomainName=self.domain_name)
         result = merge_matches(self.hook.conn, matches, options, s3)
         self.log.info(

@@ -11,7 +11,7 @@ from airflow_provider_customerprofiles.storage.errors import (
     StorageError,
     UnsupportedLocationError,
 )
-from airflow_provider_customerprofiles.storage.location import Location, canonical_uri, is_s3, resolve
+from airflow_provider_customerprofiles.storage.location import Location, canonical_uri, is_s3, join_uri, resolve
 from airflow_provider_customerprofiles.storage.s3_settings import CredentialsProvider, S3Settings
 
 __all__ = [
@@ -25,5 +25,6 @@ __all__ = [
     "UnsupportedLocationError",
     "canonical_uri",
     "is_s3",
+    "join_uri",
     "resolve",
 ]

@@ -56,6 +56,12 @@ def is_s3(uri: str) -> bool:
     return uri.startswith(S3_SCHEMES)
 
 
+def join_uri(base: str, *parts: str) -> str:
+    """``parts`` below ``base`` (a local path or a URI), joined with single slashes; no I/O."""
+    names = [part.strip("/") for part in parts if part.strip("/")]
+    return "/".join([base.rstrip("/"), *names])
+
+
 def canonical_uri(uri: str, argument: str | None = None) -> str:
     """``s3://bucket/prefix`` or ``file:///absolute/dir``, without a trailing slash; no I/O."""
     if is_s3(uri):
@@ -123,8 +129,7 @@ class Location:
 
     def child(self, *parts: str) -> Location:
         """The location of ``parts`` below this one, joined with single slashes."""
-        names = [part.strip("/") for part in parts if part.strip("/")]
-        return self._at("/".join([self.path.rstrip("/"), *names]))
+        return self._at(join_uri(self.path, *parts))
 
     def _at(self, path: str) -> Location:
         """Another path on the same filesystem, shown in this location's URI style."""
@@ -164,6 +169,23 @@ class Location:
                 self.s3.client.delete_object(Bucket=bucket, Key=key)
             else:
                 Path(self.path).unlink(missing_ok=True)
+
+    def move_to(self, target: Location) -> None:
+        """Move this file to ``target`` on the same storage; on S3 a copy with server-side encryption, then a delete.
+
+        pyarrow's streaming writes send no encryption header, so a file streamed to a staging
+        place is encrypted when it is moved to its final one.
+        """
+        with self.errors("move"):
+            if self.s3 is not None:
+                bucket, key = self._bucket_and_key()
+                target_bucket, target_key = target._bucket_and_key()
+                copy_source = {"Bucket": bucket, "Key": key}
+                self.s3.client.copy(copy_source, target_bucket, target_key, ExtraArgs=self.s3.put_arguments())
+                self.s3.client.delete_object(Bucket=bucket, Key=key)
+            else:
+                Path(target.path).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self.path, target.path)
 
     def _bucket_and_key(self) -> tuple[str, str]:
         bucket, _, key = self.path.partition("/")

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from airflow.configuration import AIRFLOW_HOME
 from airflow.providers.common.compat.sdk import conf
 
-from airflow_provider_customerprofiles.s3 import is_s3
+from airflow_provider_customerprofiles.storage import is_s3
 
 SECTION = "customer_profiles"
 LOCAL_DEFAULT_BASE = f"{AIRFLOW_HOME}/customer_profiles_ingest"

@@ -9,20 +9,17 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.sdk import Asset, AssetAlias
 
 from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
+from airflow_provider_customerprofiles.hooks.storage import s3_settings_for
 from airflow_provider_customerprofiles.lineage import customer_profiles_name, operator_lineage, storage_name
 from airflow_provider_customerprofiles.matches.dataset import PartitionResult, write_partition
 from airflow_provider_customerprofiles.matches.location import Location, canonical_uri, resolve
 from airflow_provider_customerprofiles.matches.normalize import MatchStream
-from airflow_provider_customerprofiles.s3 import is_s3
 from airflow_provider_customerprofiles.templating import AWS_ARGUMENTS, FLAG, ConvertsTemplatedArguments, Number
-from airflow_provider_customerprofiles.transfers.s3_connection import s3_settings_from_connection
 
 
 def open_dataset(uri: str, aws_conn_id: str | None, region_name: str | None, verify: bool | str | None) -> Location:
     """A local directory, or an S3 prefix reached with the connection's credentials and S3 endpoint."""
-    if not is_s3(uri):
-        return resolve(uri)
-    return resolve(uri, s3_settings_from_connection(aws_conn_id, region_name, verify))
+    return resolve(uri, s3_settings_for([uri], aws_conn_id, region_name, verify))
 
 
 def default_outlets(destination: str) -> list[Asset]:

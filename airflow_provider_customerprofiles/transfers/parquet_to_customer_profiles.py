@@ -17,6 +17,7 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
 from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
+from airflow_provider_customerprofiles.hooks.storage import s3_settings_for
 from airflow_provider_customerprofiles.ingest.loader import (
     DEFAULT_MAX_REQUESTS_PER_SECOND,
     DEFAULT_MAX_WORKERS,
@@ -25,9 +26,8 @@ from airflow_provider_customerprofiles.ingest.loader import (
     load,
 )
 from airflow_provider_customerprofiles.ingest.shared_quota import SharedRateLimiter
-from airflow_provider_customerprofiles.ingest.storage import join_uri
 from airflow_provider_customerprofiles.lineage import customer_profiles_name, operator_lineage, storage_name
-from airflow_provider_customerprofiles.s3 import S3Settings, is_s3
+from airflow_provider_customerprofiles.storage import join_uri
 from airflow_provider_customerprofiles.templating import (
     AWS_ARGUMENTS,
     FLAG,
@@ -39,7 +39,6 @@ from airflow_provider_customerprofiles.templating import (
 from airflow_provider_customerprofiles.transfers.ingest_state import check_state_is_shared, state_base_uri
 from airflow_provider_customerprofiles.transfers.ingest_stats import StatsMetrics
 from airflow_provider_customerprofiles.transfers.quota_connection import shared_rate_limiter
-from airflow_provider_customerprofiles.transfers.s3_connection import s3_settings_from_connection
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -182,12 +181,6 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
         config = {**client_config(self.max_workers), **(self.botocore_config or {})}
         return {**super()._hook_parameters, "config": config}
 
-    def _s3_settings(self, *uris: str) -> S3Settings | None:
-        """S3 credentials and endpoint from the same connection, only when an ``s3://`` URI is used."""
-        if not any(is_s3(uri) for uri in uris):
-            return None
-        return s3_settings_from_connection(self.aws_conn_id, self.region_name, self.verify)
-
     def execute(self, context: Context) -> dict[str, Any]:
         if self.sync_state_uri and context["ti"].map_index >= 0:
             raise ValueError(
@@ -215,7 +208,8 @@ class ParquetToCustomerProfilesOperator(ConvertsTemplatedArguments, AwsBaseOpera
             keep_nulls=self.keep_nulls,
             metrics=StatsMetrics(self.domain_name, self.object_type_name),
         )
-        s3 = self._s3_settings(*sources, dead_letter_uri, checkpoint_uri, *filter(None, [self.sync_state_uri]))
+        locations = [*sources, dead_letter_uri, checkpoint_uri, self.sync_state_uri]
+        s3 = s3_settings_for(locations, self.aws_conn_id, self.region_name, self.verify)
         self.log.info(
             "Loading %s; checkpoint %s; dead letters under %s", ", ".join(sources), checkpoint_uri, dead_letter_uri
         )

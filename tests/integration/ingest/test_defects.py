@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from airflow_provider_customerprofiles.ingest.loader import LoadOptions, PreflightError, load
+from airflow_provider_customerprofiles.storage import MissingSettingsError
 from airflow_provider_customerprofiles.transfers.parquet_to_customer_profiles import (
     ParquetToCustomerProfilesOperator,
 )
@@ -200,7 +201,7 @@ def test_s3_source_without_credentials_names_the_uri_through_the_operator(
     )
     context = {"ti": SimpleNamespace(dag_id="d", task_id="load", map_index=-1), "run_id": "manual"}
 
-    with pytest.raises(PreflightError, match=r"^s3://bucket/in/ is on S3, but no S3 credentials were given"):
+    with pytest.raises(MissingSettingsError, match=r"^s3://bucket/in/ \(source\): on S3, but no S3 credentials"):
         operator.execute(context)
 
     assert put_requests(endpoint) == 0

@@ -16,7 +16,7 @@ import pytest
 
 from airflow_provider_customerprofiles.ingest.loader import LoadOptions, load
 from airflow_provider_customerprofiles.ingest.sync import LeaseHeldError, SyncState
-from airflow_provider_customerprofiles.s3 import S3Settings
+from airflow_provider_customerprofiles.storage import S3Settings
 from tests.integration.ingest.support import DOMAIN, OBJECT_TYPE, account_of, all_accounts, by_rid, stored_objects
 
 ROWS = 300

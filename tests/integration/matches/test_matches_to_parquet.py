@@ -172,3 +172,19 @@ def test_a_templated_destination_reports_through_an_asset_alias(match_service, o
 
     (event,) = outlet_context["outlet_events"][alias].asset_alias_events
     assert event.dest_asset_key.uri == f"file://{tmp_path}" and event.extra == result
+
+
+def test_partition_files_on_s3_carry_server_side_encryption(match_service, new_bucket):
+    """pyarrow streams the data file unencrypted to staging; the move into the partition encrypts it."""
+    match_service.seed(groups=20)
+    bucket = new_bucket()
+    s3 = S3Settings("testing", "testing", region="us-east-1", endpoint_url=match_service.s3_url, encryption="aws:kms")
+    client = match_service.endpoint.client()
+    page = client.get_matches(DomainName=match_service.domain, MaxResults=100)
+
+    write_partition(stream_get_matches(iter([page])), resolve(f"s3://{bucket}/m", s3))
+
+    s3_objects = s3_client(match_service.s3_url)
+    for name in ("part-00000.parquet", "_SUCCESS"):
+        head = s3_objects.head_object(Bucket=bucket, Key=f"m/{PARTITION}/{name}")
+        assert head.get("ServerSideEncryption") == "aws:kms", name
