@@ -4,9 +4,9 @@ pytest fixtures that run the local Customer Profiles service in-process.
 Installed as a pytest plugin (entry point ``pytest11``) with this distribution, so any
 test suite that installs ``customer-profiles-local`` can use them:
 
-- ``customer_profiles_emulator``: a running service with empty state.
+- ``customer_profiles_emulator``: a running service with empty state and the AWS quotas on.
 - ``customer_profiles_emulator_factory``: start more services with other knobs
-  (quotas, latency, faults, SigV4, connection limits); they stop when the test ends.
+  (``quotas="off"``, latency, faults, SigV4, connection limits); they stop when the test ends.
 
 Both return a :class:`ServiceEndpoint`: the URL and credentials, plain boto3 clients and
 the admin surface. The service knows nothing of Airflow; the provider's ``testing``
@@ -73,7 +73,7 @@ def customer_profiles_emulator_factory() -> Iterator[Callable[..., ServiceEndpoi
     started: list[CustomerProfilesServer] = []
 
     def start(
-        quotas: str = "off",
+        quotas: str = "aws",
         latency_ms: float = 0.0,
         fault_rate: float = 0.0,
         access_key_id: str = "testing",
@@ -107,5 +107,5 @@ def customer_profiles_emulator_factory() -> Iterator[Callable[..., ServiceEndpoi
 
 @pytest.fixture
 def customer_profiles_emulator(customer_profiles_emulator_factory) -> ServiceEndpoint:
-    """A fresh local Customer Profiles service with empty state and no quotas."""
+    """A fresh local Customer Profiles service with empty state and the AWS quotas on."""
     return customer_profiles_emulator_factory()

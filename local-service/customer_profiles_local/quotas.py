@@ -96,7 +96,7 @@ class TokenBucket:
 class Quotas:
     """Admits or throttles each request by operation; ``mode='off'`` admits everything."""
 
-    def __init__(self, mode: str = "off", overrides: dict[str, float] | None = None) -> None:
+    def __init__(self, mode: str = "aws", overrides: dict[str, float] | None = None) -> None:
         if mode not in ("aws", "off"):
             raise ValueError(f"quotas must be 'aws' or 'off', not {mode!r}")
         table = dict(AWS_DEFAULT_TPS) if mode == "aws" else {}

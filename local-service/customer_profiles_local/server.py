@@ -40,7 +40,7 @@ _FRAMING_RULE = "A request body needs one Content-Length header, a whole number 
 class Knobs:
     """How the service misbehaves, for honest tests."""
 
-    quotas: str = "off"
+    quotas: str = "aws"  # AWS always enforces its quotas, so throttling paths run by default
     latency_ms: float = 0.0
     fault_rate: float = 0.0
     access_key_id: str | None = None

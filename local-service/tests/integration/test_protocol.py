@@ -63,8 +63,9 @@ def test_matching_defaults_to_the_documented_weekly_schedule(customer_profiles_e
     assert created["Matching"]["JobSchedule"] == {"DayOfTheWeek": "SATURDAY", "Time": "00:00"}
 
 
-def test_list_domains_pages_through_next_token(customer_profiles_emulator):
-    pager = Pager(customer_profiles_emulator.client())
+def test_list_domains_pages_through_next_token(customer_profiles_emulator_factory):
+    # about paging: quotas off, since seven CreateDomain calls at its 1 TPS quota only add waiting
+    pager = Pager(customer_profiles_emulator_factory(quotas="off").client())
     names = [f"domain-{i:02d}" for i in range(7)]
     for name in names:
         pager.client.create_domain(DomainName=name, DefaultExpirationDays=1)
@@ -156,7 +157,8 @@ def test_quota_off_admits_bursts(customer_profiles_emulator_factory):
 
 
 def test_injected_faults_surface_as_500_or_connection_errors(customer_profiles_emulator_factory):
-    endpoint = customer_profiles_emulator_factory(fault_rate=1.0)
+    # about dropped connections: quotas off, so no CreateDomain (1 TPS) is throttled before its fault
+    endpoint = customer_profiles_emulator_factory(quotas="off", fault_rate=1.0)
     client = endpoint.client(**NO_RETRIES)
     seen = set()
     for _ in range(30):
@@ -173,7 +175,8 @@ def test_injected_faults_surface_as_500_or_connection_errors(customer_profiles_e
 
 
 def test_dropped_connections_happen_after_the_write(customer_profiles_emulator_factory):
-    endpoint = customer_profiles_emulator_factory(fault_rate=1.0)
+    # about dropped connections: quotas off, so no CreateDomain (1 TPS) is throttled before its fault
+    endpoint = customer_profiles_emulator_factory(quotas="off", fault_rate=1.0)
     client = endpoint.client(**NO_RETRIES)
     for i in range(30):
         with contextlib.suppress(
@@ -293,3 +296,14 @@ def test_console_script_serves_boto3(tmp_path):
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_quotas_are_on_by_default_as_in_aws(customer_profiles_emulator):
+    from customer_profiles_local.cli import build_parser
+    from customer_profiles_local.quotas import AWS_DEFAULT_TPS
+
+    assert build_parser().parse_args([]).quotas == "aws"
+    # the service's own buckets, read directly: a burst of calls proves nothing on a slow machine
+    buckets = customer_profiles_emulator.server.quotas.buckets
+    assert {operation: bucket.rate for operation, bucket in buckets.items()} == AWS_DEFAULT_TPS
+    assert buckets["CreateDomain"].rate == 1
