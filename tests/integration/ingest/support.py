@@ -37,11 +37,10 @@ def stored_objects(endpoint: Any, accounts: list[str], domain: str = DOMAIN) -> 
     """
     Every object stored under the given account numbers, read through SearchProfiles + ListProfileObjects.
 
-    Reading back verifies a load, it is not under test: injected faults are switched off first, and the
-    service's clock moves past its matching delay, so every object it accepted is matched and searchable.
+    Reading back verifies a load, it is not under test: injected faults are switched off first.
     """
     endpoint.server.knobs.fault_rate = 0.0
-    endpoint.admin("POST", "clock", {"AdvanceSeconds": endpoint.server.state.config.matching_delay_seconds})
+    match_everything_accepted(endpoint)
     client = endpoint.client()
     objects = []
     for account in accounts:
@@ -61,6 +60,11 @@ def stored_objects(endpoint: Any, accounts: list[str], domain: str = DOMAIN) -> 
                 if not token:
                     break
     return objects
+
+
+def match_everything_accepted(endpoint: Any) -> None:
+    """Move the service's clock past its matching delay, so every object it accepted is matched and searchable."""
+    endpoint.admin("POST", "clock", {"AdvanceSeconds": endpoint.server.state.config.matching_delay_seconds})
 
 
 def by_rid(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

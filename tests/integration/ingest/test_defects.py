@@ -24,6 +24,7 @@ from tests.integration.ingest.support import (
     all_accounts,
     by_rid,
     create_target,
+    match_everything_accepted,
     put_requests,
     read_dead_letters,
     stored_objects,
@@ -64,6 +65,7 @@ def create_email_type(client: Any) -> None:
 
 
 def stored_of_type(endpoint: Any, object_type: str) -> list[dict[str, Any]]:
+    match_everything_accepted(endpoint)
     client = endpoint.client()
     objects = []
     for account in all_accounts():
