@@ -4,9 +4,11 @@ pytest fixtures that run the local Customer Profiles service in-process.
 Installed as a pytest plugin (entry point ``pytest11``) with this distribution, so any
 test suite that installs ``customer-profiles-local`` can use them:
 
-- ``customer_profiles_emulator``: a running service with empty state and the AWS quotas on.
+- ``customer_profiles_emulator``: a running service with empty state, the AWS quotas on and objects
+  matched (searchable) one second after they are put, as the CLI does.
 - ``customer_profiles_emulator_factory``: start more services with other knobs
-  (``quotas="off"``, latency, faults, SigV4, connection limits); they stop when the test ends.
+  (``quotas="off"``, ``matching_delay_ms``, latency, faults, SigV4, connection limits); they stop when
+  the test ends.
 
 Both return a :class:`ServiceEndpoint`: the URL and credentials, plain boto3 clients and
 the admin surface. The service knows nothing of Airflow; the provider's ``testing``
@@ -24,7 +26,7 @@ import pytest
 from customer_profiles_local.admin_client import call_admin
 from customer_profiles_local.connections import ConnectionLimits
 from customer_profiles_local.server import CustomerProfilesServer, Knobs
-from customer_profiles_local.state import EmulatorConfig
+from customer_profiles_local.state import DEFAULT_MATCHING_DELAY_SECONDS, EmulatorConfig
 
 
 @dataclass
@@ -81,7 +83,7 @@ def customer_profiles_emulator_factory() -> Iterator[Callable[..., ServiceEndpoi
         verify_signatures: bool = False,
         s3_endpoint_url: str | None = None,
         limits: ConnectionLimits | None = None,
-        matching_delay_ms: float = 0.0,
+        matching_delay_ms: float = DEFAULT_MATCHING_DELAY_SECONDS * 1000,
         sqs_endpoint_url: str | None = None,
     ) -> ServiceEndpoint:
         knobs = Knobs(
