@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.eventually import found_profile_id
-from tests.integration.provider.provider_support import CUSTOMER_TYPE
+from tests.integration.provider_support import CUSTOMER_TYPE
 
 # crm ids per match group, and the group's confidence score; profiles in a group share an email
 GROUPS = {"a": (["a1", "a2"], 0.99), "b": (["b1", "b2", "b3"], 0.95), "c": (["c1", "c2"], 0.80)}

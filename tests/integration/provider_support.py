@@ -85,3 +85,8 @@ def fail_workflow_when_created(emulator, domain: str, description: str, at_step:
 def cancel_workflow_when_created(emulator, domain: str, at_step: int):
     """Cancel the first workflow created in ``domain`` at the end of ``at_step``."""
     return end_workflow_when_created(emulator, domain, "cancel", {"AtStep": at_step})
+
+
+# Fast lifecycles: a workflow step lasts this long, and so does each identity-resolution job phase.
+STEP_SECONDS = 0.5
+PHASE_SECONDS = 0.3

@@ -16,9 +16,9 @@ from airflow_provider_customerprofiles.operators.customer_profiles import (
 )
 from airflow_provider_customerprofiles.sensors.customer_profiles import CustomerProfilesWorkflowSensor
 from airflow_provider_customerprofiles.testing import run_dag, xcom
-from tests.integration.provider.conftest import STEP_SECONDS
-from tests.integration.provider.provider_support import (
+from tests.integration.provider_support import (
     ROLE_ARN,
+    STEP_SECONDS,
     cancel_workflow_when_created,
     fail_workflow_when_created,
     integration_config,

@@ -14,7 +14,7 @@ from airflow_provider_customerprofiles.triggers.customer_profiles import (
     CustomerProfilesIdentityResolutionJobStartedTrigger,
     CustomerProfilesWorkflowCompleteTrigger,
 )
-from tests.integration.provider.provider_support import ROLE_ARN, integration_config
+from tests.integration.provider_support import ROLE_ARN, integration_config
 
 COMMON = {"waiter_delay": 1, "waiter_max_attempts": 30, "aws_conn_id": "customer_profiles_local"}
 

@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import WaiterError
 
 from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
-from tests.integration.provider.provider_support import CUSTOMER_TYPE, ROLE_ARN, integration_config
+from tests.integration.provider_support import CUSTOMER_TYPE, ROLE_ARN, integration_config
 
 SLOW = 60  # seconds per workflow step / job phase: nothing moves unless the clock does
 

@@ -7,11 +7,7 @@ import uuid
 import pytest
 
 from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
-from tests.integration.provider.provider_support import CUSTOMER_TYPE
-
-# Fast lifecycles: a workflow step lasts this long, and so does each identity-resolution job phase.
-STEP_SECONDS = 0.5
-PHASE_SECONDS = 0.3
+from tests.integration.provider_support import CUSTOMER_TYPE, PHASE_SECONDS, STEP_SECONDS
 
 
 @pytest.fixture

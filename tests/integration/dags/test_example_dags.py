@@ -20,7 +20,7 @@ from tests.integration.example_dags_support import (
     start_job_once_exporting,
 )
 from tests.integration.matches.conftest import register_connection
-from tests.integration.provider.conftest import PHASE_SECONDS
+from tests.integration.provider_support import PHASE_SECONDS
 
 FIRST_JOB_DELAY = 2.0  # seconds from enabling matching to the service's first identity-resolution job
 

@@ -12,7 +12,7 @@ from airflow_provider_customerprofiles.operators.customer_profiles import (
     CustomerProfilesPutObjectTypeOperator,
 )
 from airflow_provider_customerprofiles.testing import run_dag, xcom
-from tests.integration.provider.provider_support import CUSTOMER_TYPE
+from tests.integration.provider_support import CUSTOMER_TYPE
 
 MATCHING = {
     "Enabled": True,
