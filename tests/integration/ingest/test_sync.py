@@ -134,6 +134,15 @@ def test_a_second_run_on_a_state_in_use_is_refused_before_it_sends(emulator, tmp
     assert sent == ROWS
 
 
+def recorded_rows(settings: dict) -> int:
+    """Rows the checkpoint file records as finished (0 while it does not exist yet)."""
+    path = Path(settings["checkpoint_uri"])
+    if not path.exists():
+        return 0
+    files = json.loads(path.read_text())["files"].values()
+    return sum(end - start for entry in files for start, end in entry.get("done", []))
+
+
 def test_a_killed_run_resumes_and_state_and_checkpoint_agree(emulator, tmp_path):
     endpoint, client = emulator(latency_ms=10)
     rows = 3000
@@ -162,9 +171,11 @@ def test_a_killed_run_resumes_and_state_and_checkpoint_agree(emulator, tmp_path)
     )
     deadline = time.monotonic() + 60
     staged = tmp_path / "state" / "pending"
-    while not staged.exists() or sum(1 for _ in staged.rglob("*.parquet")) < 3:
+    # Kill once ranges are both staged and recorded: staging comes first, and only the finished prefix
+    # of the input is checkpointed, so staged parts alone do not mean the retry will skip anything.
+    while not (staged.exists() and sum(1 for _ in staged.rglob("*.parquet")) >= 3 and recorded_rows(settings)):
         assert process.poll() is None, "the loader process ended before it could be killed"
-        assert time.monotonic() < deadline, "the loader staged nothing"
+        assert time.monotonic() < deadline, "the loader staged and recorded nothing"
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
