@@ -8,7 +8,7 @@ import json
 import boto3
 import pytest
 from helpers import create_domain
-from matching_support import eventually, matched, wait_for_stats
+from matching_support import eventually, matched
 
 FIELDS = {
     "id": {"Source": "_source.id"},
