@@ -106,6 +106,8 @@ def read_dead_letters(directory: Path) -> list[dict[str, Any]]:
     return records
 
 
-def put_requests(endpoint: Any) -> int:
+def put_requests(endpoint: Any, admitted_only: bool = False) -> int:
+    """Put calls that reached the service; ``admitted_only`` leaves out those its quota throttled."""
     operations = endpoint.metrics()["operations"]
-    return sum(operations.get(op, {}).get("requests", 0) for op in ("BatchPutProfileObject", "PutProfileObject"))
+    counts = [operations.get(op, {}) for op in ("BatchPutProfileObject", "PutProfileObject")]
+    return sum(c.get("requests", 0) - (c.get("throttled", 0) if admitted_only else 0) for c in counts)
