@@ -82,6 +82,9 @@ with DAG(
         task_id="wait_for_identity_resolution",
         domain_name=DOMAIN_NAME,
         job_id="{{ params.job_id or '' }}",  # '' (not "None") when no job is given
+        # The day before the run's end: a run triggered from the UI has a zero-length interval at the
+        # moment of the click, which would otherwise wait for next week's job.
+        started_after="{{ (data_interval_end - macros.timedelta(days=1)).isoformat() }}",
         deferrable=True,
         poke_interval=600,
         max_retries=24 * 6,  # a day of checks, one every ten minutes

@@ -57,3 +57,19 @@ def test_the_job_id_param_may_be_left_empty(airflow_db):
     dag.params.validate()
     assert dag.params["job_id"] is None
     assert sensor.render_template(sensor.job_id, {"params": {"job_id": None}}) == ""
+
+
+def test_a_run_without_job_id_waits_for_the_job_of_the_day_before(airflow_db, match_service, tmp_path, monkeypatch):
+    """Like a run triggered from the UI (a zero-length interval at the click): the job that ran before it counts."""
+    client = match_service.endpoint.client()
+    create_duplicates(client, match_service.domain)
+    job = run_job(match_service)
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CUSTOMER_PROFILES_WAREHOUSE", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "w.db")})
+    )
+    conf = {"aws_conn_id": match_service.conn_id, "domain_name": match_service.domain}
+
+    tis = run_dag(load_dag(DAGS / "example_nightly_match_export.py"), run_conf=conf)
+
+    assert tis["wait_for_identity_resolution"].state == "success"
+    assert xcom(tis["wait_for_identity_resolution"])["job_id"] == job["JobId"]
