@@ -9,7 +9,7 @@ The domain and its result-file export are set up by ``example_identity_resolutio
 1. ``create_bucket``: the S3 bucket of the Parquet datasets, created when missing.
 2. ``wait_for_identity_resolution`` waits in the triggerer (deferrable, no worker slot held) for
    the domain's identity-resolution job (``job_id``, or when empty the first job starting in the
-   run's data interval) and returns its id and result location.
+   day before the run's end) and returns its id and result location.
 3. ``export_matches`` writes every GetMatches page to ``s3://{bucket}/matches/match_generation_date=YYYY-MM-DD/``,
    logging progress while it runs and a summary (groups, rows, group sizes, confidence) at the end.
 4. ``export_job_results`` reads the job's S3 result files into the same dataset layout under
@@ -65,7 +65,7 @@ with DAG(
         "job_id": Param(
             None,
             type=["null", "string"],
-            description="Identity-resolution job to export; empty: the job that starts in the data interval",
+            description="Identity-resolution job to export; empty: the first job started in the day before the run's end",
         ),
         "bucket": Param(
             "customer-profiles-examples",
