@@ -65,7 +65,7 @@ with DAG(
         "job_id": Param(
             None,
             type=["null", "string"],
-            description="Identity-resolution job to export; empty: the first job started in the day before the run's end",
+            description="Identity-resolution job to export; empty: the first job of the day before the run's end",
         ),
         "bucket": Param(
             "customer-profiles-examples",
