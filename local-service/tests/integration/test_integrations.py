@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from helpers import Pager
 from lifecycle_support import (
     ROLE_ARN,
     create_domain,
@@ -12,11 +11,6 @@ from lifecycle_support import (
 )
 
 CONNECT_URI = "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555"
-
-
-@pytest.fixture
-def pager(customer_profiles_emulator):
-    return Pager(customer_profiles_emulator.client())
 
 
 def test_integration_crud(pager):

@@ -9,9 +9,7 @@ from botocore.exceptions import ClientError
 from helpers import (
     CUSTOMER_FIELDS,
     CUSTOMER_KEYS,
-    Pager,
     create_customer_object_type,
-    create_domain,
     customer,
     stats,
 )
@@ -19,21 +17,6 @@ from matching_support import matched
 
 UNIQUE_KEY = [{"StandardIdentifiers": ["UNIQUE", "PROFILE"], "FieldNames": ["id"]}]
 ID_FIELD = {"id": {"Source": "_source.id", "Target": "_profile.AccountNumber"}}
-
-
-@pytest.fixture
-def pager(customer_profiles_emulator):
-    return Pager(customer_profiles_emulator.client())
-
-
-@pytest.fixture
-def client(pager):
-    return pager.client
-
-
-@pytest.fixture
-def domain(client):
-    return create_domain(client)
 
 
 def bad_request(client, domain, **kwargs) -> str:

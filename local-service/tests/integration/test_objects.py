@@ -10,9 +10,7 @@ from botocore.exceptions import ClientError
 from helpers import (
     CUSTOMER_FIELDS,
     CUSTOMER_KEYS,
-    Pager,
     create_customer_object_type,
-    create_domain,
     customer,
     search_one,
     stats,
@@ -20,21 +18,6 @@ from helpers import (
 from matching_support import eventually, matched
 
 SECRET_EMAIL = "ana.secret@example.com"
-
-
-@pytest.fixture
-def pager(customer_profiles_emulator):
-    return Pager(customer_profiles_emulator.client())
-
-
-@pytest.fixture
-def client(pager):
-    return pager.client
-
-
-@pytest.fixture
-def domain(client):
-    return create_domain(client)
 
 
 def error_of(call, **kwargs) -> tuple[str, str, int]:

@@ -7,29 +7,12 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 from helpers import (
-    Pager,
     create_customer_object_type,
-    create_domain,
     customer,
     search_one,
     stats,
 )
 from matching_support import matched
-
-
-@pytest.fixture
-def pager(customer_profiles_emulator):
-    return Pager(customer_profiles_emulator.client())
-
-
-@pytest.fixture
-def client(pager):
-    return pager.client
-
-
-@pytest.fixture
-def domain(client):
-    return create_domain(client)
 
 
 def get(client, domain, profile_id) -> dict:

@@ -6,19 +6,9 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from helpers import Pager, create_domain, search_one, stats
+from helpers import create_domain, search_one, stats
 
 TEMPLATE_IDS = ["Marketo-leads", "Salesforce-Account", "Salesforce-Contact", "ServiceNow-sys_user", "Zendesk-users"]
-
-
-@pytest.fixture
-def pager(customer_profiles_emulator):
-    return Pager(customer_profiles_emulator.client())
-
-
-@pytest.fixture
-def client(pager):
-    return pager.client
 
 
 def test_list_pages_through_every_template(pager):
