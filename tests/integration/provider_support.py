@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
+
+from tests.eventually import found_profile_id
 
 CUSTOMER_TYPE: dict[str, Any] = {
     "Description": "CRM customers",
@@ -90,3 +93,24 @@ def cancel_workflow_when_created(emulator, domain: str, at_step: int):
 # Fast lifecycles: a workflow step lasts this long, and so does each identity-resolution job phase.
 STEP_SECONDS = 0.5
 PHASE_SECONDS = 0.3
+
+
+# Three duplicate groups (crm ids, confidence) for the merge tests.
+MATCH_GROUPS = {"a": (["a1", "a2"], 0.99), "b": (["b1", "b2", "b3"], 0.95), "c": (["c1", "c2"], 0.80)}
+
+
+def seed_match_groups(endpoint: Any, domain: str) -> dict[str, str]:
+    """One profile per crm id (created by its object), and a match run over ``MATCH_GROUPS``; crm id -> ProfileId."""
+    client = endpoint.client()
+    for group, (crm_ids, _) in MATCH_GROUPS.items():
+        for crm_id in crm_ids:
+            record = {"id": crm_id, "email": f"{group}@example.com"}
+            client.put_profile_object(DomainName=domain, ObjectTypeName="Customer", Object=json.dumps(record))
+    every_crm_id = [crm_id for group_ids, _ in MATCH_GROUPS.values() for crm_id in group_ids]
+    ids = {crm_id: found_profile_id(client, domain, "crm_id", crm_id) for crm_id in every_crm_id}
+    matches = [
+        {"MatchId": f"match-{group}", "ProfileIds": [ids[c] for c in crm_ids], "ConfidenceScore": score}
+        for group, (crm_ids, score) in MATCH_GROUPS.items()
+    ]
+    endpoint.admin("POST", f"domains/{domain}/matches", {"Matches": matches})
+    return ids

@@ -11,10 +11,9 @@ from airflow.sdk import DAG
 from airflow_provider_customerprofiles.operators.customer_profiles import CustomerProfilesMergeMatchesOperator
 from airflow_provider_customerprofiles.testing import run_dag, xcom
 from tests.conftest import s3_client
-from tests.eventually import found_profile_id
+from tests.integration.provider_support import MATCH_GROUPS, seed_match_groups
 
 # crm ids per match group, the group's confidence score; profiles in a group share an email
-GROUPS = {"a": (["a1", "a2"], 0.99), "b": (["b1", "b2", "b3"], 0.95), "c": (["c1", "c2"], 0.80)}
 CONSOLIDATION = {"MatchingAttributesList": [["EmailAddress"]]}
 AUDIT_KEYS = {"match_id", "confidence_score", "main_profile_id", "merged_profile_ids", "outcome"}
 
@@ -22,19 +21,7 @@ AUDIT_KEYS = {"match_id", "confidence_score", "main_profile_id", "merged_profile
 @pytest.fixture
 def profiles(emulator, domain) -> dict[str, str]:
     """One profile per crm id (created by its object), and the match run over them; crm id -> ProfileId."""
-    client = emulator.client()
-    for group, (crm_ids, _) in GROUPS.items():
-        for crm_id in crm_ids:
-            record = {"id": crm_id, "email": f"{group}@example.com"}
-            client.put_profile_object(DomainName=domain, ObjectTypeName="Customer", Object=json.dumps(record))
-    every_crm_id = [crm_id for group_ids, _ in GROUPS.values() for crm_id in group_ids]
-    ids = {crm_id: found_profile_id(client, domain, "crm_id", crm_id) for crm_id in every_crm_id}
-    matches = [
-        {"MatchId": f"match-{group}", "ProfileIds": [ids[c] for c in crm_ids], "ConfidenceScore": score}
-        for group, (crm_ids, score) in GROUPS.items()
-    ]
-    emulator.admin("POST", f"domains/{domain}/matches", {"Matches": matches})
-    return ids
+    return seed_match_groups(emulator, domain)
 
 
 def merge_dag(dag_id: str, conn_id: str, domain: str, **kwargs) -> DAG:
@@ -85,7 +72,7 @@ def test_dry_run_merges_nothing_and_reports_what_would(airflow_db, emulator, dom
         ("match-a", 0.99, "would_merge"),
         ("match-b", 0.95, "would_merge"),
     ]
-    b_ids = sorted(profiles[c] for c in GROUPS["b"][0])
+    b_ids = sorted(profiles[c] for c in MATCH_GROUPS["b"][0])
     assert (lines[1]["main_profile_id"], lines[1]["merged_profile_ids"]) == (b_ids[0], b_ids[1:])
     log = task_log()
     assert "Auto-merging preview: {'NumberOfMatchesInSample': 3" in log
@@ -106,7 +93,7 @@ def test_real_run_merges_the_best_groups_up_to_max_merges(
 
     result = xcom(tis["merge"])
     assert (result["groups_merged"], result["profiles_merged"], result["groups_deferred"]) == (1, 1, 1)
-    main, other = sorted(profiles[c] for c in GROUPS["a"][0])
+    main, other = sorted(profiles[c] for c in MATCH_GROUPS["a"][0])
     assert existing(emulator, domain, profiles.values()) == set(profiles.values()) - {other}
     # the merged profile's key and object now belong to the main profile
     found = client.search_profiles(DomainName=domain, KeyName="crm_id", Values=["a2"])["Items"]
@@ -129,8 +116,8 @@ def test_real_run_merges_the_best_groups_up_to_max_merges(
 
     result = xcom(again["merge"])
     assert (result["groups_skipped"], result["groups_merged"], result["profiles_merged"]) == (1, 1, 2)
-    b_main = min(profiles[c] for c in GROUPS["b"][0])
-    c_ids = {profiles[c] for c in GROUPS["c"][0]}
+    b_main = min(profiles[c] for c in MATCH_GROUPS["b"][0])
+    c_ids = {profiles[c] for c in MATCH_GROUPS["c"][0]}
     assert existing(emulator, domain, profiles.values()) == {main, b_main} | c_ids
     assert emulator.metrics()["operations"]["MergeProfiles"]["succeeded"] == 2
 
