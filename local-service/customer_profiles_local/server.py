@@ -22,7 +22,7 @@ from customer_profiles_local.connections import (
     PooledHTTPServer,
     PooledRequestHandler,
 )
-from customer_profiles_local.errors import InternalError, NotFound, ServiceError, Throttled
+from customer_profiles_local.errors import BadRequest, InternalError, NotFound, ServiceError, Throttled
 from customer_profiles_local.json_body import decode_json_object
 from customer_profiles_local.ops.registry import ADMIN_ROUTES, HANDLERS
 from customer_profiles_local.quotas import Quotas
@@ -55,22 +55,35 @@ class Metrics:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.per_operation: dict[str, Counter[str]] = defaultdict(Counter)
+        self.signed_by: Counter[str] = Counter()  # accepted requests per access key id (never a secret)
+        self.refused_signatures: Counter[str] = Counter()  # per error code
 
     def count(self, operation: str, what: str, amount: int = 1) -> None:
         with self.lock:
             self.per_operation[operation][what] += amount
 
+    def count_signature(self, access_key_id: str | None = None, refused_with: str | None = None) -> None:
+        """One verified request: accepted for ``access_key_id``, or refused with the error code ``refused_with``."""
+        with self.lock:
+            if refused_with:
+                self.refused_signatures[refused_with] += 1
+            else:
+                self.signed_by[access_key_id or ""] += 1
+
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
             per_op = {op: dict(counts) for op, counts in sorted(self.per_operation.items())}
+            signatures = {"accepted_by_key": dict(self.signed_by), "refused": dict(self.refused_signatures)}
         totals: Counter[str] = Counter()
         for counts in per_op.values():
             totals.update(counts)
-        return {"operations": per_op, "totals": dict(totals)}
+        return {"operations": per_op, "totals": dict(totals), "signatures": signatures}
 
     def reset(self) -> None:
         with self.lock:
             self.per_operation.clear()
+            self.signed_by.clear()
+            self.refused_signatures.clear()
 
 
 def _object_counts(operation: str, params: dict[str, Any], result: dict[str, Any]) -> dict[str, int]:
@@ -180,8 +193,19 @@ class CustomerProfilesServer(PooledHTTPServer):
         return 200, payload, ""
 
     def _verify_signature(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> None:
-        if self.verifier:
-            self.verifier.verify(method, f"http://{headers.get('Host', 'localhost')}{raw_path}", headers, body)
+        if not self.verifier:
+            return
+        try:
+            signer = self.verifier.verify(method, f"http://{headers.get('Host', 'localhost')}{raw_path}", headers, body)
+        except ServiceError as exc:
+            self.metrics.count_signature(refused_with=exc.code)
+            raise
+        self.metrics.count_signature(signer)
+
+    def _issue_temporary_credentials(self, body: bytes) -> dict[str, Any]:
+        if not self.verifier:
+            raise BadRequest("Temporary credentials need a service that verifies signatures (--access-key-id)")
+        return {"Credentials": self.verifier.issue_temporary(decode_json_object(body).get("DurationSeconds"))}
 
     def handle_admin(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes
@@ -202,6 +226,8 @@ class CustomerProfilesServer(PooledHTTPServer):
         if method == "POST" and path == "/_emulator/reset":
             self.reset()
             return 200, {"reset": True}
+        if method == "POST" and path == "/_emulator/temporary-credentials":
+            return 200, self._issue_temporary_credentials(body)
         for route_method, pattern, fn in ADMIN_ROUTES:
             found = pattern.match(path)
             if found and route_method == method:
