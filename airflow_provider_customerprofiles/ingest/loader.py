@@ -331,21 +331,35 @@ class _Run:
                 offset += group_rows
         self._submit_all()
 
-    def _read_batch(self, file_uri: str, batch: Any, start: int, end: int, done: RangeSet) -> None:
+    def _read_batch(self, file_uri: str, batch: pa.RecordBatch, start: int, end: int, done: RangeSet) -> None:
+        """Encode and route the rows of ``batch`` left to send; the others settle at once, never encoded."""
         chunk = _Chunk(file_uri, start, end, outstanding=end - start)
+        send = self._rows_to_send(chunk, done)
+        if len(send) < batch.num_rows:
+            batch = batch.take(pa.array(send))
         read_before = self.read_before[file_uri]
-        unchanged = self.plan.unchanged[self.file_numbers[file_uri]] if self.plan is not None else None
-        for i, row in enumerate(self.encoder.encode(batch)):
-            index = start + i
-            if done.contains(index):
-                self.ledger.settle(chunk, skipped=1)
-            elif row.rejection is not None:
+        for index, row in zip((start + send).tolist(), self.encoder.encode(batch), strict=True):
+            if row.rejection is not None:
                 self._dead_letter(chunk, index, "REJECTED", row.rejection, row.obj)
-            elif unchanged is not None and unchanged[index]:
-                self.ledger.settle(chunk, unchanged=1)
             else:
                 self.rows_resent += index < read_before
                 self._route(row.key, _Item(chunk, index, row.obj, row.key))
+
+    def _rows_to_send(self, chunk: _Chunk, done: RangeSet) -> np.ndarray:
+        """
+        Offsets in ``chunk`` of the rows to send: rows an earlier try finished are skipped, and rows
+        the sync plan finds unchanged are unchanged; both settle here in one step, whatever their number.
+        """
+        finished = np.zeros(chunk.end - chunk.start, dtype=bool)
+        for lo, hi in done.ranges:
+            finished[max(lo - chunk.start, 0) : max(hi - chunk.start, 0)] = True
+        unchanged = np.zeros_like(finished)
+        if self.plan is not None:
+            unchanged = self.plan.unchanged[self.file_numbers[chunk.file_uri]][chunk.start : chunk.end] & ~finished
+        skipped, left_unsent = int(finished.sum()), int(unchanged.sum())
+        if skipped or left_unsent:
+            self.ledger.settle(chunk, skipped=skipped, unchanged=left_unsent)
+        return np.flatnonzero(~(finished | unchanged))
 
     def _encoded_input(self) -> Iterator[tuple[int, int, list[EncodedRow]]]:
         """Every row of the input, encoded, as (file number, first row, rows): what the sync plan compares."""
