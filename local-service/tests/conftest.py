@@ -12,9 +12,19 @@ import uuid
 import boto3
 import pytest
 
-# botocore must never find real credentials or config on a developer's machine.
-os.environ["AWS_CONFIG_FILE"] = os.devnull
-os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+PARITY_AWS = os.environ.get("CP_PARITY_AWS") == "1"
+
+# botocore must never find real credentials or config on a developer's machine, unless a maintainer opted in
+# to running the parity suite against AWS (parity/conftest.py), which needs the standard credential chain.
+if not PARITY_AWS:
+    os.environ["AWS_CONFIG_FILE"] = os.devnull
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "parity: runs against the local service, or against AWS with CP_PARITY_AWS=1 (parity/)"
+    )
 
 
 @pytest.fixture(scope="session")

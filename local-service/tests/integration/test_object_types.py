@@ -1,4 +1,7 @@
-"""PutProfileObjectType, GetProfileObjectType, DeleteProfileObjectType and ListProfileObjectTypes over HTTP."""
+"""PutProfileObjectType and GetProfileObjectType: what the parity suite cannot check on AWS (messages, clock, quotas).
+
+The documented Keys and Fields rules, paging and not-found errors are in parity/test_parity_object_types.py.
+"""
 
 from __future__ import annotations
 
@@ -83,25 +86,9 @@ def test_put_echoes_the_definition_and_get_returns_it(customer_profiles_emulator
     assert "MaxProfileObjectCount" not in updated
 
 
-def test_list_pages_through_every_type(pager, client, domain):
-    for name in ("Gamma", "Alpha", "Delta", "Beta", "Epsilon"):
-        client.put_profile_object_type(
-            DomainName=domain, ObjectTypeName=name, Description=name.lower(), Fields=ID_FIELD, Keys={name: UNIQUE_KEY}
-        )
-    pages = list(pager.iterate_pages("list_profile_object_types", DomainName=domain, MaxResults=2))
-    assert [len(page["Items"]) for page in pages] == [2, 2, 1]
-    items = [item for page in pages for item in page["Items"]]
-    assert [item["ObjectTypeName"] for item in items] == ["Alpha", "Beta", "Delta", "Epsilon", "Gamma"]
-    assert items[0]["Description"] == "alpha" and "CreatedAt" in items[0] and "Fields" not in items[0]
-
-
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
-        (
-            {"Fields": {"id": {"Source": "_source.id", "Target": "profile.AccountNumber"}}, "Keys": {"k": UNIQUE_KEY}},
-            ["Fields.id.Target", "_profile"],
-        ),
         (
             {"Fields": {"id": {"Source": "_source.id", "Target": "_profile.ShoeSize"}}, "Keys": {"k": UNIQUE_KEY}},
             ["Fields.id.Target", "ShoeSize"],
@@ -113,16 +100,6 @@ def test_list_pages_through_every_type(pager, client, domain):
         (
             {"Fields": ID_FIELD, "Keys": {"k": [{"StandardIdentifiers": ["PROFILE"], "FieldNames": ["missing"]}]}},
             ["Keys.k.FieldNames", "missing"],
-        ),
-        (
-            {
-                "Fields": {**ID_FIELD, "other": {"Source": "_source.other"}},
-                "Keys": {
-                    "first": UNIQUE_KEY,
-                    "second": [{"StandardIdentifiers": ["UNIQUE"], "FieldNames": ["other"]}],
-                },
-            },
-            ["Keys.second", "UNIQUE"],
         ),
         ({"TemplateId": "Zendesk-users", "Fields": ID_FIELD}, ["Fields", "TemplateId"]),
         ({"TemplateId": "Zendesk-users", "Keys": {"k": UNIQUE_KEY}}, ["Keys", "TemplateId"]),
@@ -141,14 +118,7 @@ def test_invalid_definitions_are_refused_naming_the_field(client, domain, argume
     assert client.list_profile_object_types(DomainName=domain)["Items"] == []
 
 
-def test_model_constraints_are_enforced_server_side(client, domain):
-    message = bad_request(
-        client,
-        domain,
-        Fields={"id": {"Source": "_source.id", "ContentType": "DATE"}},
-        Keys={"k": UNIQUE_KEY},
-    )
-    assert "contentType" in message and "enum" in message
+def test_object_type_names_starting_with_an_underscore_are_reserved(client, domain):
     message = bad_request(client, domain, ObjectTypeName="_reserved", Fields=ID_FIELD, Keys={"k": UNIQUE_KEY})
     assert "ObjectTypeName" in message and "reserved" in message
 
@@ -204,18 +174,3 @@ def test_delete_removes_the_type_its_objects_and_the_fields_it_wrote(pager, clie
         )
     )
     assert len(items) == 1
-
-
-def test_missing_domain_and_type_are_not_found(client, domain):
-    for call, arguments in (
-        (client.get_profile_object_type, {"DomainName": domain, "ObjectTypeName": "Nope"}),
-        (client.get_profile_object_type, {"DomainName": "nodomain", "ObjectTypeName": "Nope"}),
-        (client.list_profile_object_types, {"DomainName": "nodomain"}),
-        (
-            client.put_profile_object_type,
-            {"DomainName": "nodomain", "ObjectTypeName": "T", "Description": "d", "Keys": {"k": UNIQUE_KEY}},
-        ),
-    ):
-        with pytest.raises(ClientError) as caught:
-            call(**arguments)
-        assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"

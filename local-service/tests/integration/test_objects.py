@@ -1,17 +1,19 @@
-"""PutProfileObject, BatchPutProfileObject, ListProfileObjects and DeleteProfileObject over HTTP."""
+"""PutProfileObject and BatchPutProfileObject where AWS documents too little for the parity suite.
+
+What objects do to profiles, as AWS documents it, is in parity/test_parity_objects.py.
+"""
 
 from __future__ import annotations
 
 import json
 import threading
 
-import pytest
-from botocore.exceptions import ClientError
 from helpers import (
     CUSTOMER_FIELDS,
     CUSTOMER_KEYS,
     create_customer_object_type,
     customer,
+    error_of,
     search_one,
     stats,
 )
@@ -20,96 +22,24 @@ from matching_support import eventually, matched
 SECRET_EMAIL = "ana.secret@example.com"
 
 
-def error_of(call, **kwargs) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as caught:
-        call(**kwargs)
-    error = caught.value.response["Error"]
-    return error["Code"], error["Message"], caught.value.response["ResponseMetadata"]["HTTPStatusCode"]
-
-
 def put(client, domain, obj, type_name="Customer"):
     return client.put_profile_object(DomainName=domain, ObjectTypeName=type_name, Object=obj)["ProfileObjectUniqueKey"]
 
 
-def list_objects(pager, domain, profile_id, type_name="Customer", **kwargs):
-    return list(
-        pager.iterate_items(
-            "list_profile_objects", DomainName=domain, ObjectTypeName=type_name, ProfileId=profile_id, **kwargs
-        )
-    )
-
-
-def test_put_maps_fields_onto_a_new_profile(client, domain):
+def test_the_unique_key_is_an_opaque_digest_not_the_key_value(client, domain):
+    # local design (no customer data in what the service hands back); AWS documents only the length
     create_customer_object_type(client, domain)
-    unique_key = put(
-        client,
-        domain,
-        customer("C1", email="Ana@Example.com", first_name="Ana", last_name="Lima", phone="+1 555 0100", tier="gold"),
-    )
-
-    profile = search_one(client, domain, "_account", "C1")
-    assert profile["EmailAddress"] == "Ana@Example.com"
-    assert (profile["FirstName"], profile["LastName"], profile["PhoneNumber"]) == ("Ana", "Lima", "+1 555 0100")
-    assert profile["Attributes"] == {"tier": "gold"}
-    assert search_one(client, domain, "customer_id", "C1")["ProfileId"] == profile["ProfileId"]
-    assert len(profile["ProfileId"]) == 32
-    # the unique key is an opaque digest, not the key value
-    assert "C1" not in unique_key and 1 <= len(unique_key) <= 255
-    assert stats(client, domain)["ProfileCount"] == 1
-    assert stats(client, domain)["ObjectCount"] == 1
+    assert "C1" not in put(client, domain, customer("C1"))
 
 
-def test_same_unique_key_overwrites_the_object_and_updates_the_profile(pager, client, domain):
+def test_an_object_filter_on_a_key_the_type_lacks_is_refused_naming_it(client, domain):
     create_customer_object_type(client, domain)
-    first = put(client, domain, customer("C1", email="old@example.com", tier="silver"))
-    latest = customer("C1", email="new@example.com", tier="gold")
-    second = put(client, domain, latest)
-
-    assert first == second
-    profile = search_one(client, domain, "customer_id", "C1", lambda found: found["EmailAddress"] == "new@example.com")
-    assert stats(client, domain)["ObjectCount"] == 1
-    assert stats(client, domain)["ProfileCount"] == 1
-    assert profile["Attributes"] == {"tier": "gold"}
-    objects = list_objects(pager, domain, profile["ProfileId"])
-    assert objects == [{"ObjectTypeName": "Customer", "ProfileObjectUniqueKey": first, "Object": latest}]
-
-
-def test_objects_sharing_a_profile_key_join_one_profile(pager, client, domain):
-    client.put_profile_object_type(
-        DomainName=domain,
-        ObjectTypeName="Order",
-        Description="orders",
-        AllowProfileCreation=True,
-        Fields={
-            "order_id": {"Source": "_source.order_id"},
-            "customer_id": {"Source": "_source.customer_id"},
-        },
-        Keys={
-            "order_id": [{"StandardIdentifiers": ["UNIQUE", "ORDER"], "FieldNames": ["order_id"]}],
-            "customer_id": [{"StandardIdentifiers": ["PROFILE"], "FieldNames": ["customer_id"]}],
-        },
-    )
-    create_customer_object_type(client, domain)
-    put(client, domain, customer("C1", first_name="Ana"))
-    for order_id in ("O1", "O2"):
-        put(client, domain, json.dumps({"order_id": order_id, "customer_id": "C1"}), "Order")
-
-    matched(client, domain, 3)
+    put(client, domain, customer("C1"))
     profile_id = search_one(client, domain, "customer_id", "C1")["ProfileId"]
-    orders = list_objects(pager, domain, profile_id, "Order")
-    assert [json.loads(o["Object"])["order_id"] for o in orders] == ["O1", "O2"]
-    assert stats(client, domain)["ProfileCount"] == 1
-    # an ORDER key is an index of the profile too: SearchProfiles by it finds the customer
-    assert search_one(client, domain, "order_id", "O2")["ProfileId"] == profile_id
-    # ObjectFilter keeps the objects whose key has one of the values
-    only_o2 = list_objects(pager, domain, profile_id, "Order", ObjectFilter={"KeyName": "order_id", "Values": ["O2"]})
-    assert [json.loads(o["Object"])["order_id"] for o in only_o2] == ["O2"]
-    none = list_objects(pager, domain, profile_id, "Order", ObjectFilter={"KeyName": "order_id", "Values": ["O9"]})
-    assert none == []
     code, message, _ = error_of(
         client.list_profile_objects,
         DomainName=domain,
-        ObjectTypeName="Order",
+        ObjectTypeName="Customer",
         ProfileId=profile_id,
         ObjectFilter={"KeyName": "no_such_key", "Values": ["x"]},
     )
@@ -141,82 +71,6 @@ def test_without_profile_creation_an_unmatched_object_goes_to_the_dead_letter_qu
     assert customer_profiles_emulator.server.state.domains[domain].dead_letter_objects == 1
 
 
-def test_a_profile_key_matches_a_profile_created_through_the_api(client, domain):
-    client.put_profile_object_type(
-        DomainName=domain,
-        ObjectTypeName="Ticket",
-        Description="support tickets",
-        Fields={
-            "ticket_id": {"Source": "_source.ticket_id"},
-            "email": {"Source": "_source.requester.email", "ContentType": "EMAIL_ADDRESS"},
-        },
-        Keys={
-            "ticket_id": [{"StandardIdentifiers": ["UNIQUE"], "FieldNames": ["ticket_id"]}],
-            "_email": [{"StandardIdentifiers": ["PROFILE"], "FieldNames": ["email"]}],
-        },
-    )
-    profile_id = client.create_profile(DomainName=domain, EmailAddress="ana@example.com")["ProfileId"]
-    # a nested source path, and an email key compared case-insensitively
-    put(client, domain, json.dumps({"ticket_id": "T1", "requester": {"email": "ANA@example.com"}}), "Ticket")
-
-    assert matched(client, domain, 1)["ProfileCount"] == 1
-    items = client.list_profile_objects(DomainName=domain, ObjectTypeName="Ticket", ProfileId=profile_id)["Items"]
-    assert len(items) == 1
-
-
-def test_key_kinds_lookup_only_new_only_secondary(client, domain):
-    client.put_profile_object_type(
-        DomainName=domain,
-        ObjectTypeName="Visit",
-        Description="web visits",
-        AllowProfileCreation=True,
-        Fields={
-            "visit_id": {"Source": "_source.visit_id"},
-            "cookie": {"Source": "_source.cookie"},
-            "device": {"Source": "_source.device"},
-            "email": {"Source": "_source.email", "ContentType": "EMAIL_ADDRESS"},
-        },
-        Keys={
-            "visit_id": [{"StandardIdentifiers": ["UNIQUE"], "FieldNames": ["visit_id"]}],
-            "cookie": [{"StandardIdentifiers": ["LOOKUP_ONLY"], "FieldNames": ["cookie"]}],
-            "device": [{"StandardIdentifiers": ["NEW_ONLY"], "FieldNames": ["device"]}],
-            "visitor_email": [{"StandardIdentifiers": ["SECONDARY"], "FieldNames": ["email"]}],
-        },
-    )
-    put(client, domain, json.dumps({"visit_id": "V1", "cookie": "k1", "device": "d1", "email": "a@x.io"}), "Visit")
-    first = search_one(client, domain, "device", "d1")  # NEW_ONLY: stored, the profile was new
-    none = client.search_profiles(DomainName=domain, KeyName="cookie", Values=["k1"])["Items"]
-    assert none == []  # LOOKUP_ONLY: never stored
-    assert search_one(client, domain, "visitor_email", "A@X.IO")["ProfileId"] == first["ProfileId"]
-
-    # a later visit found through the SECONDARY key joins the profile; its NEW_ONLY device is not stored
-    put(client, domain, json.dumps({"visit_id": "V2", "device": "d2", "email": "a@x.io"}), "Visit")
-    assert matched(client, domain, 2)["ProfileCount"] == 1
-    assert client.search_profiles(DomainName=domain, KeyName="device", Values=["d2"])["Items"] == []
-
-
-def test_source_priority_keeps_the_higher_priority_value(client, domain):
-    for name, priority in (("Crm", 1), ("Web", 5)):
-        client.put_profile_object_type(
-            DomainName=domain,
-            ObjectTypeName=name,
-            Description=name,
-            AllowProfileCreation=True,
-            SourcePriority=priority,
-            Fields={
-                "id": {"Source": "_source.id"},
-                "first": {"Source": "_source.first", "Target": "_profile.FirstName"},
-            },
-            Keys={"person": [{"StandardIdentifiers": ["PROFILE"], "FieldNames": ["id"]}]},
-        )
-    put(client, domain, json.dumps({"id": "P1", "first": "Ana"}), "Crm")
-    put(client, domain, json.dumps({"id": "P1", "first": "Annie"}), "Web")
-    matched(client, domain, 2)
-    assert search_one(client, domain, "person", "P1")["FirstName"] == "Ana"
-    put(client, domain, json.dumps({"id": "P1", "first": "Ana Maria"}), "Crm")
-    search_one(client, domain, "person", "P1", lambda found: found["FirstName"] == "Ana Maria")
-
-
 def test_bad_objects_are_refused_without_echoing_values(client, domain):
     create_customer_object_type(client, domain)
     cases = {
@@ -236,20 +90,6 @@ def test_bad_objects_are_refused_without_echoing_values(client, domain):
         assert SECRET_EMAIL not in message and "xxxx" not in message
     assert stats(client, domain)["ObjectCount"] == 0
     assert stats(client, domain)["ProfileCount"] == 0
-
-
-def test_missing_domain_or_object_type_is_not_found(client, domain):
-    code, _, status = error_of(client.put_profile_object, DomainName="nope", ObjectTypeName="Customer", Object="{}")
-    assert (code, status) == ("ResourceNotFoundException", 404)
-    code, message, _ = error_of(client.put_profile_object, DomainName=domain, ObjectTypeName="Missing", Object="{}")
-    assert code == "ResourceNotFoundException" and "Missing" in message
-    code, _, _ = error_of(
-        client.batch_put_profile_object,
-        DomainName=domain,
-        ObjectTypeName="Missing",
-        Items=[{"Id": "a", "Object": "{}"}],
-    )
-    assert code == "ResourceNotFoundException"
 
 
 def test_batch_put_reports_each_item_under_http_200(client, domain):
@@ -302,52 +142,6 @@ def test_batch_put_refuses_duplicate_ids_and_oversized_objects_for_the_whole_cal
     )
     assert code == "BadRequestException" and "object" in message
     assert stats(client, domain)["ObjectCount"] == 0
-
-
-def test_list_profile_objects_pages_through_every_object(pager, client, domain):
-    client.put_profile_object_type(
-        DomainName=domain,
-        ObjectTypeName="Purchase",
-        Description="purchases",
-        AllowProfileCreation=True,
-        Fields={"id": {"Source": "_source.id"}, "customer": {"Source": "_source.customer"}},
-        Keys={
-            "purchase_id": [{"StandardIdentifiers": ["UNIQUE"], "FieldNames": ["id"]}],
-            "customer_id": [{"StandardIdentifiers": ["PROFILE"], "FieldNames": ["customer"]}],
-        },
-    )
-    for n in range(7):
-        put(client, domain, json.dumps({"id": f"P{n}", "customer": "C1"}), "Purchase")
-    put(client, domain, json.dumps({"id": "other", "customer": "C2"}), "Purchase")
-    matched(client, domain, 8)
-    profile_id = search_one(client, domain, "customer_id", "C1")["ProfileId"]
-
-    pages = list(
-        pager.iterate_pages(
-            "list_profile_objects", DomainName=domain, ObjectTypeName="Purchase", ProfileId=profile_id, MaxResults=3
-        )
-    )
-    assert [len(page["Items"]) for page in pages] == [3, 3, 1]
-    ids = [json.loads(item["Object"])["id"] for page in pages for item in page["Items"]]
-    assert ids == [f"P{n}" for n in range(7)]
-    code, _, _ = error_of(client.list_profile_objects, DomainName=domain, ObjectTypeName="Purchase", ProfileId="0" * 32)
-    assert code == "ResourceNotFoundException"
-
-
-def test_delete_profile_object(pager, client, domain):
-    create_customer_object_type(client, domain)
-    unique_key = put(client, domain, customer("C1"))
-    profile_id = search_one(client, domain, "customer_id", "C1")["ProfileId"]
-    other_id = client.create_profile(DomainName=domain)["ProfileId"]
-    args = {"DomainName": domain, "ObjectTypeName": "Customer", "ProfileObjectUniqueKey": unique_key}
-
-    code, _, _ = error_of(client.delete_profile_object, ProfileId=other_id, **args)
-    assert code == "ResourceNotFoundException"  # the object is not on that profile
-    assert client.delete_profile_object(ProfileId=profile_id, **args)["Message"]
-    assert list_objects(pager, domain, profile_id) == []
-    assert stats(client, domain)["ObjectCount"] == 0
-    code, _, _ = error_of(client.delete_profile_object, ProfileId=profile_id, **args)
-    assert code == "ResourceNotFoundException"
 
 
 def test_an_object_type_without_unique_key_identifies_objects_by_content(client, domain):

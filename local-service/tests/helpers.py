@@ -17,6 +17,8 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
 from matching_support import eventually
 
 CUSTOMER_KEY = "customer_id"
@@ -58,6 +60,14 @@ def create_customer_object_type(
 def customer(customer_id: str, **fields: Any) -> str:
     """A customer object as the JSON string PutProfileObject takes; ``fields`` add or override values."""
     return json.dumps({"customer_id": customer_id, **fields})
+
+
+def error_of(call: Callable[..., Any], **kwargs: Any) -> tuple[str, str, int]:
+    """The (error code, message, HTTP status) of a call that must fail."""
+    with pytest.raises(ClientError) as caught:
+        call(**kwargs)
+    error = caught.value.response["Error"]
+    return error["Code"], error["Message"], caught.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def stats(client, domain: str) -> dict[str, int]:

@@ -1,4 +1,8 @@
-"""Waiting for asynchronous profile matching: poll with a deadline, as a client of AWS must."""
+"""Waiting for asynchronous profile matching: poll with a deadline, as a client of AWS must.
+
+The deadline and the polling interval suit the local service; the parity suite lengthens both when it runs
+against AWS, where matching happens "shortly afterward" (seconds to minutes).
+"""
 
 from __future__ import annotations
 
