@@ -1,4 +1,4 @@
-"""The shared limiter when its store fails and comes back, its per-load pacing, and the metrics reporter.
+"""The shared limiter when its store fails and comes back, and its per-load pacing.
 
 The store here stands in for Redis to script an outage (the fake is the point); the scripts
 themselves run against a real Redis in tests/integration/ingest/test_shared_quota.py.
@@ -11,13 +11,6 @@ import logging
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from airflow_provider_customerprofiles.ingest.metrics import (
-    OBJECTS_PER_SECOND,
-    OBJECTS_WRITTEN,
-    REQUEST_RATE_LIMIT,
-    THROTTLES,
-    MetricsReporter,
-)
 from airflow_provider_customerprofiles.ingest.shared_quota import SharedRateLimiter
 from tests.unit.ingest.test_rate_limit import FakeClock
 
@@ -124,45 +117,3 @@ def test_leaving_never_raises_when_the_store_is_gone(clock):
 
     with limiter(Gone(), clock):
         pass
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str, float]] = []
-
-    def incr(self, name: str, count: int) -> None:
-        self.sent.append(("incr", name, count))
-
-    def gauge(self, name: str, value: float) -> None:
-        self.sent.append(("gauge", name, value))
-
-
-def test_metrics_reporter_sends_what_each_counter_grew_by_and_the_gauges(clock):
-    counts = {OBJECTS_WRITTEN: 0, THROTTLES: 0}
-    recorder = Recorder()
-    reporter = MetricsReporter(recorder, lambda: counts, lambda: 97.0, clock)
-    counts.update({OBJECTS_WRITTEN: 500, THROTTLES: 2})
-    clock.now += 2
-    reporter.report()
-    counts[OBJECTS_WRITTEN] = 800
-    clock.now += 1
-    reporter.report()
-    assert recorder.sent == [
-        ("incr", OBJECTS_WRITTEN, 500),
-        ("incr", THROTTLES, 2),
-        ("gauge", OBJECTS_PER_SECOND, 250.0),
-        ("gauge", REQUEST_RATE_LIMIT, 97.0),
-        ("incr", OBJECTS_WRITTEN, 300),  # throttles did not grow: nothing sent for them
-        ("gauge", OBJECTS_PER_SECOND, 300.0),
-        ("gauge", REQUEST_RATE_LIMIT, 97.0),
-    ]
-
-
-def test_a_failing_metrics_backend_never_fails_the_load(clock, caplog):
-    class Broken(Recorder):
-        def incr(self, name: str, count: int) -> None:
-            raise OSError("statsd host unknown")
-
-    reporter = MetricsReporter(Broken(), lambda: {OBJECTS_WRITTEN: 1}, lambda: 1.0, clock)
-    reporter.report()
-    assert "Ingest metrics not sent: OSError" in caplog.text
