@@ -51,3 +51,24 @@ def test_open_batches_are_bounded():
     for i in range(100):
         held += 1 - sum(len(batch) for batch in batches.add("same", i))
         assert held <= 3
+
+
+def test_a_row_without_a_key_joins_the_oldest_open_batch():
+    batches = OrderedBatches(10)
+    for item in ("a1", "a2", "a3"):
+        batches.add("a", item)
+
+    batches.add(None, "no key")
+
+    assert batches.drain() == [["a1", "no key"], ["a2"], ["a3"]]
+
+
+def test_a_batch_is_ready_as_soon_as_it_is_full():
+    batches = OrderedBatches(2)
+    assert batches.add("a", 1) == []
+    assert batches.add("b", 2) == [[1, 2]]
+
+
+def test_the_oldest_batch_is_sent_only_when_one_more_than_max_open_are_open():
+    batches = OrderedBatches(10, max_open=3)
+    assert [batches.add("same", i) for i in range(4)] == [[], [], [], [[0]]]
