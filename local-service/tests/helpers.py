@@ -21,6 +21,10 @@ import pytest
 from botocore.exceptions import ClientError
 from matching_support import eventually
 
+# CreateDomain and PutProfileObjectType are 1 TPS with the AWS quotas on (both targets): a client that makes a few
+# in a row retries its throttled calls, as a careful client of AWS does.
+PATIENT_RETRIES: dict[str, Any] = {"retries": {"mode": "standard", "max_attempts": 10}}
+
 CUSTOMER_KEY = "customer_id"
 
 CUSTOMER_FIELDS: dict[str, dict[str, str]] = {

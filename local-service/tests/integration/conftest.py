@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from helpers import Pager, create_domain
+from helpers import PATIENT_RETRIES, Pager, create_domain
 
 
 @pytest.fixture
 def pager(customer_profiles_emulator):
-    return Pager(customer_profiles_emulator.client())
+    return Pager(customer_profiles_emulator.client(**PATIENT_RETRIES))
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import create_customer_object_type, create_domain, customer
+from helpers import PATIENT_RETRIES, create_customer_object_type, create_domain, customer
 from matching_support import wait_for_stats
 
 ORDER_FIELDS = {
@@ -21,7 +21,7 @@ def test_a_profile_is_metered_once_more_per_hundred_objects_beyond_the_first_hun
     customer_profiles_emulator, orders, metered
 ):
     # one customer object plus ``orders`` order objects: 100 objects is one profile, 101 is two, 201 is three
-    client = customer_profiles_emulator.client()
+    client = customer_profiles_emulator.client(**PATIENT_RETRIES)
     domain = create_domain(client)
     create_customer_object_type(client, domain)
     client.put_profile_object_type(

@@ -1,5 +1,8 @@
-"""Profile matching as AWS documents it: ambiguous keys, manually entered fields, matching after the write,
-and objects that cannot be attached sent to the domain's dead-letter queue on SQS (moto's server)."""
+"""Profile matching where the test needs the local service's knobs: matching after the write (the service clock),
+and objects that cannot be attached sent to the domain's dead-letter queue on SQS (moto's server).
+
+Ambiguous keys and manually entered fields, which need only the public API, are in parity/test_parity_matching.py.
+"""
 
 from __future__ import annotations
 
@@ -8,97 +11,13 @@ import json
 import boto3
 import pytest
 from helpers import create_domain
-from matching_support import eventually, matched
-
-FIELDS = {
-    "id": {"Source": "_source.id"},
-    "email": {"Source": "_source.email", "Target": "_profile.EmailAddress", "ContentType": "EMAIL_ADDRESS"},
-    "phone": {"Source": "_source.phone", "ContentType": "PHONE_NUMBER"},
-    "first": {"Source": "_source.first", "Target": "_profile.FirstName"},
-    "city": {"Source": "_source.city", "Target": "_profile.Address.City"},
-}
-KEYS = {
-    "ticket": [{"StandardIdentifiers": ["UNIQUE"], "FieldNames": ["id"]}],
-    "family_email": [{"StandardIdentifiers": ["PROFILE"], "FieldNames": ["email"]}],
-    "mobile": [{"StandardIdentifiers": ["PROFILE", "SECONDARY"], "FieldNames": ["phone"]}],
-}
-
-
-def define(client, domain: str, allow_profile_creation: bool) -> None:
-    client.put_profile_object_type(
-        DomainName=domain,
-        ObjectTypeName="Ticket",
-        Description="tickets",
-        AllowProfileCreation=allow_profile_creation,
-        Fields=FIELDS,
-        Keys=KEYS,
-    )
-
-
-def put(client, domain: str, **values) -> None:
-    client.put_profile_object(DomainName=domain, ObjectTypeName="Ticket", Object=json.dumps(values))
-
-
-def profile(client, domain: str, profile_id: str) -> dict:
-    return client.batch_get_profile(DomainName=domain, ProfileIds=[profile_id])["Profiles"][0]
-
-
-def shared_email_profiles(client, domain: str) -> tuple[str, str]:
-    """Two profiles answering to the same family email, each with its own mobile number key."""
-    ids = []
-    for phone in ("+15550001", "+15550002"):
-        pid = client.create_profile(DomainName=domain, EmailAddress="family@example.com")["ProfileId"]
-        client.add_profile_key(DomainName=domain, ProfileId=pid, KeyName="mobile", Values=[phone])
-        client.add_profile_key(DomainName=domain, ProfileId=pid, KeyName="family_email", Values=["family@example.com"])
-        ids.append(pid)
-    return ids[0], ids[1]
+from matching_support import eventually
+from ticket_support import define, put, shared_email_profiles
 
 
 @pytest.fixture
 def service(customer_profiles_emulator_factory):
     return customer_profiles_emulator_factory(quotas="off", matching_delay_ms=300)
-
-
-def test_an_ambiguous_profile_key_is_discarded_and_the_secondary_key_decides(service):
-    client = service.client()
-    domain = create_domain(client)
-    define(client, domain, allow_profile_creation=False)
-    _, second = shared_email_profiles(client, domain)
-    put(client, domain, id="T1", email="family@example.com", phone="+1 555 0002")
-    matched(client, domain, 1)
-    objects = client.list_profile_objects(DomainName=domain, ObjectTypeName="Ticket", ProfileId=second)["Items"]
-    assert len(objects) == 1
-
-
-def test_nothing_matching_exactly_one_profile_creates_an_inferred_profile_when_allowed(service):
-    client = service.client()
-    domain = create_domain(client)
-    define(client, domain, allow_profile_creation=True)
-    first, second = shared_email_profiles(client, domain)
-    put(client, domain, id="T1", email="family@example.com")
-    stats = matched(client, domain, 1)
-    assert stats["ProfileCount"] == 3  # neither family member got the object
-    for pid in (first, second):
-        assert not client.list_profile_objects(DomainName=domain, ObjectTypeName="Ticket", ProfileId=pid)["Items"]
-
-
-def test_manually_entered_fields_are_never_overwritten_but_empty_ones_are_filled(service):
-    client = service.client()
-    domain = create_domain(client)
-    define(client, domain, allow_profile_creation=False)
-    pid = client.create_profile(DomainName=domain, FirstName="John", EmailAddress="john@example.com")["ProfileId"]
-    client.add_profile_key(DomainName=domain, ProfileId=pid, KeyName="family_email", Values=["john@example.com"])
-    client.update_profile(DomainName=domain, ProfileId=pid, Address={"City": "Lisbon"})
-    put(client, domain, id="T1", email="john@example.com", first="Jonathan", city="Porto")
-    matched(client, domain, 1)
-    got = profile(client, domain, pid)
-    assert got["FirstName"] == "John"
-    assert got["Address"]["City"] == "Lisbon"
-    # a field cleared by hand is empty again, so ingestion may fill it
-    client.update_profile(DomainName=domain, ProfileId=pid, FirstName="")
-    put(client, domain, id="T2", email="john@example.com", first="Jonathan")
-    matched(client, domain, 2)
-    assert profile(client, domain, pid)["FirstName"] == "Jonathan"
 
 
 def test_an_object_is_searchable_only_after_the_matching_delay(service):

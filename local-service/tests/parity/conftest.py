@@ -26,15 +26,13 @@ import boto3
 import matching_support
 import pytest
 from botocore.config import Config
-from helpers import Pager
+from helpers import PATIENT_RETRIES, Pager
 
 PARITY_AWS = os.environ.get("CP_PARITY_AWS") == "1"
 # AWS: "profile matching happens shortly afterward" the write; give it minutes, polled every few seconds
 # (GetDomain is a 5 TPS operation).
 AWS_MATCH_DEADLINE_SECONDS = float(os.environ.get("CP_PARITY_MATCH_TIMEOUT", "300"))
 AWS_POLL_SECONDS = 2.0
-# CreateDomain and PutProfileObjectType are 1 TPS on both targets: retry throttled calls as a careful client does.
-CLIENT_CONFIG = {"retries": {"mode": "standard", "max_attempts": 10}}
 DOMAIN_NAME_MAX = 64  # CreateDomain's DomainName: 1..64 characters of ^[a-zA-Z0-9_-]+$
 
 
@@ -83,10 +81,10 @@ def _aws_client() -> Any:
     """A client from the standard credential chain and Region; a clear failure when either is missing."""
     session = boto3.Session()
     if session.region_name is None:
-        pytest.fail("CP_PARITY_AWS=1 needs a Region: set AWS_REGION (or AWS_DEFAULT_REGION, or a profile's region)")
+        pytest.fail("CP_PARITY_AWS=1 needs a Region: set AWS_DEFAULT_REGION or the region of your AWS_PROFILE")
     if session.get_credentials() is None:
         pytest.fail("CP_PARITY_AWS=1 needs AWS credentials from the standard chain (environment, profile, SSO...)")
-    return session.client("customer-profiles", config=Config(**CLIENT_CONFIG))
+    return session.client("customer-profiles", config=Config(**PATIENT_RETRIES))
 
 
 @pytest.fixture(scope="session")
@@ -128,7 +126,7 @@ def target(request, parity_prefix) -> Iterator[Target]:
     else:
         endpoint = request.getfixturevalue("customer_profiles_emulator")
         config = endpoint.server.state.config
-        client = endpoint.client(**CLIENT_CONFIG)
+        client = endpoint.client(**PATIENT_RETRIES)
         target = Target("local service", client, config.region, config.account_id, parity_prefix, itertools.count(1))
     yield target
     target.delete_created_domains()
