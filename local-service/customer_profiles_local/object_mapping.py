@@ -10,6 +10,11 @@ say what the key does (see ``KeyRule``).
 
 Error messages name fields, keys and paths, never a value read from an object: object
 values are customer data.
+
+Each rule on ``Fields`` and ``Keys`` cites the AWS page that documents it. The name rules (field names 1..64
+characters of ``^[a-zA-Z0-9_.-]+$``, key names and ``FieldNames`` entries 1..64 of ``^[a-zA-Z0-9_-]+$``) and the
+``ContentType`` enum come from the PutProfileObjectType / ObjectTypeKey / ObjectTypeField shapes of botocore's
+model and are enforced with the rest of the request's validation (``model.validate``).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from customer_profiles_local.profile_index import (
 )
 from customer_profiles_local.state import Domain
 
+# Admin guide, "Object type mapping definition details": a field without ContentType is a STRING.
 DEFAULT_CONTENT_TYPE = "STRING"
 MAX_KEYS_PER_OBJECT_TYPE = 10  # "Keys per object type" quota
 # Identifiers that make a key find the profile an object belongs to.
@@ -80,6 +86,7 @@ def address_fields() -> frozenset[str]:
 def parse_target(target: str, field_name: str) -> ProfileField:
     """The profile place ``_profile.X[.Y]`` names; BadRequest naming the field when it names none."""
     where = f"Fields.{field_name}.Target"
+    # Admin guide, "Object type mapping definition details": "The only supported target object is _profile."
     if target != "_profile" and not target.startswith("_profile."):
         raise BadRequest(f"{where} must start with '_profile.' (it is '{target}')")
     parts = target.split(".")[1:]
@@ -123,6 +130,8 @@ def _read_path(obj: dict[str, Any], path: tuple[str, ...]) -> Any:
 
 
 def _source_path(text: str, where: str) -> tuple[str, ...]:
+    # Admin guide, "Field definitions in Customer Profiles object type mappings": "all source paths must be
+    # prefaced by this name [_source]. Only the _source object is supported."
     parts = text.split(".")
     if parts[0] != "_source" or len(parts) < 2 or not all(parts[1:]):
         raise BadRequest(f"{where} must read from the object as '_source.<field>' (it is '{text}')")
@@ -304,12 +313,14 @@ def compile_mapping(fields: dict[str, Any] | None, keys: dict[str, Any] | None) 
     key_rules: list[KeyRule] = []
     unique: KeyRule | None = None
     for key_name, definitions in keys.items():
+        # Admin guide, "Object type mapping requirements": each key is made up of one or more fields.
         if not definitions:
             raise BadRequest(f"Keys.{key_name} must hold at least one key definition")
         for definition in definitions:
             field_names = definition.get("FieldNames") or []
             if not field_names:
                 raise BadRequest(f"Keys.{key_name}.FieldNames must name at least one field")
+            # ObjectTypeKey reference: FieldNames is "the reference for the key name of the fields map".
             for field_name in field_names:
                 if field_name not in rules:
                     raise BadRequest(f"Keys.{key_name}.FieldNames names '{field_name}', which is not in Fields")
