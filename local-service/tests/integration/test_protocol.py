@@ -220,27 +220,6 @@ def test_metrics_and_reset(customer_profiles_emulator):
     assert client.list_domains()["Items"] == []
 
 
-def test_async_client_reaches_the_local_service(customer_profiles_emulator):
-    import asyncio
-
-    from aiobotocore.session import get_session
-
-    endpoint = customer_profiles_emulator
-    endpoint.client().create_domain(DomainName="async", DefaultExpirationDays=1)
-
-    async def read() -> dict:
-        async with get_session().create_client(
-            "customer-profiles",
-            endpoint_url=endpoint.url,
-            region_name=endpoint.region_name,
-            aws_access_key_id=endpoint.access_key_id,
-            aws_secret_access_key=endpoint.secret_access_key,
-        ) as client:
-            return await client.get_domain(DomainName="async")
-
-    assert asyncio.run(read())["DomainName"] == "async"
-
-
 def test_console_script_serves_boto3(tmp_path):
     process = subprocess.Popen(
         [

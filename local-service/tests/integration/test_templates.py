@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from botocore.exceptions import ClientError
 from helpers import create_domain, search_one, stats
 
 TEMPLATE_IDS = ["Marketo-leads", "Salesforce-Account", "Salesforce-Contact", "ServiceNow-sys_user", "Zendesk-users"]
@@ -40,12 +39,6 @@ def test_each_template_has_fields_and_one_unique_key(client, template_id):
     for field in template["Fields"].values():
         assert field["Source"].startswith("_source.")
         assert field.get("Target", "_profile.").startswith("_profile.")
-
-
-def test_unknown_template_is_not_found(client):
-    with pytest.raises(ClientError) as caught:
-        client.get_profile_object_type_template(TemplateId="Nope-nothing")
-    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
 def test_an_object_type_from_a_template_maps_like_the_template(client):

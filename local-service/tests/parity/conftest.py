@@ -14,6 +14,7 @@ documentation states; reads after a write poll, since matching is asynchronous o
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import itertools
 import os
@@ -38,15 +39,23 @@ DOMAIN_NAME_MAX = 64  # CreateDomain's DomainName: 1..64 characters of ^[a-zA-Z0
 
 @dataclass
 class Target:
-    """Where the parity tests run: a Customer Profiles client, and the domains this session created through it."""
+    """Where the parity tests run: how to reach it, and the domains a test created there."""
 
     name: str
-    client: Any
-    region: str
+    # boto3/aiobotocore create_client arguments: Region, plus endpoint and keys for the local service
+    client_kwargs: dict[str, Any]
     account_id: str
     prefix: str
     counter: Iterator[int]
     created: list[str] = field(default_factory=list)
+    client: Any = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = boto3.client("customer-profiles", config=Config(**PATIENT_RETRIES), **self.client_kwargs)
+
+    @property
+    def region(self) -> str:
+        return self.client_kwargs["region_name"]
 
     @property
     def pager(self) -> Pager:
@@ -77,14 +86,14 @@ def _session_prefix() -> str:
     return f"cp-parity-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
 
 
-def _aws_client() -> Any:
-    """A client from the standard credential chain and Region; a clear failure when either is missing."""
+def _aws_region() -> str:
+    """The Region of the standard chain, after checking there are credentials; a clear failure otherwise."""
     session = boto3.Session()
     if session.region_name is None:
         pytest.fail("CP_PARITY_AWS=1 needs a Region: set AWS_DEFAULT_REGION or the region of your AWS_PROFILE")
     if session.get_credentials() is None:
         pytest.fail("CP_PARITY_AWS=1 needs AWS credentials from the standard chain (environment, profile, SSO...)")
-    return session.client("customer-profiles", config=Config(**PATIENT_RETRIES))
+    return session.region_name
 
 
 @pytest.fixture(scope="session")
@@ -95,9 +104,9 @@ def parity_prefix() -> str:
 @pytest.fixture(scope="session")
 def aws_target(parity_prefix) -> Iterator[Target]:
     """AWS, reached with the standard credential chain; at the end, every domain left under the prefix is deleted."""
-    client = _aws_client()
-    account_id = boto3.Session().client("sts").get_caller_identity()["Account"]
-    target = Target("AWS", client, client.meta.region_name, account_id, parity_prefix, itertools.count(1))
+    region = _aws_region()
+    account_id = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
+    target = Target("AWS", {"region_name": region}, account_id, parity_prefix, itertools.count(1))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(matching_support, "DEADLINE_SECONDS", AWS_MATCH_DEADLINE_SECONDS)
         patch.setattr(matching_support, "POLL_SECONDS", AWS_POLL_SECONDS)
@@ -114,20 +123,17 @@ def aws_target(parity_prefix) -> Iterator[Target]:
 def target(request, parity_prefix) -> Iterator[Target]:
     """The target of this run; the domains the test created through it are deleted when it ends."""
     if PARITY_AWS:
-        session_target: Target = request.getfixturevalue("aws_target")
-        target = Target(
-            session_target.name,
-            session_target.client,
-            session_target.region,
-            session_target.account_id,
-            parity_prefix,
-            session_target.counter,
-        )
+        target = dataclasses.replace(request.getfixturevalue("aws_target"), created=[])
     else:
         endpoint = request.getfixturevalue("customer_profiles_emulator")
-        config = endpoint.server.state.config
-        client = endpoint.client(**PATIENT_RETRIES)
-        target = Target("local service", client, config.region, config.account_id, parity_prefix, itertools.count(1))
+        client_kwargs = {
+            "endpoint_url": endpoint.url,
+            "region_name": endpoint.region_name,
+            "aws_access_key_id": endpoint.access_key_id,
+            "aws_secret_access_key": endpoint.secret_access_key,
+        }
+        account_id = endpoint.server.state.config.account_id
+        target = Target("local service", client_kwargs, account_id, parity_prefix, itertools.count(1))
     yield target
     target.delete_created_domains()
 

@@ -7,6 +7,8 @@ come back as the common ValidationError (400), so those tests accept either name
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from helpers import error_of
 
@@ -35,6 +37,17 @@ def test_domain_lifecycle(target, client):
     assert client.delete_domain(DomainName=name)["Message"]
     code, _, status = error_of(client.get_domain, DomainName=name)
     assert (code, status) == ("ResourceNotFoundException", 404)
+
+
+def test_an_async_client_reaches_the_target(target, domain):
+    # the provider's deferrable triggers talk to Customer Profiles through aiobotocore
+    from aiobotocore.session import get_session
+
+    async def read() -> dict:
+        async with get_session().create_client("customer-profiles", **target.client_kwargs) as client:
+            return await client.get_domain(DomainName=domain)
+
+    assert asyncio.run(read())["DomainName"] == domain
 
 
 def test_list_domains_pages_through_next_token(target, pager):

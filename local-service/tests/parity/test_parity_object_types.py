@@ -124,3 +124,8 @@ def test_missing_domain_and_type_are_not_found(target, client, domain):
     ):
         code, _, status = error_of(call, **arguments)
         assert (code, status) == ("ResourceNotFoundException", 404), arguments
+
+
+def test_an_unknown_template_is_not_found(client):
+    code, _, status = error_of(client.get_profile_object_type_template, TemplateId="Nope-nothing")
+    assert (code, status) == ("ResourceNotFoundException", 404)
