@@ -30,6 +30,9 @@ from botocore.config import Config
 from helpers import PATIENT_RETRIES, Pager
 
 PARITY_AWS = os.environ.get("CP_PARITY_AWS") == "1"
+if os.environ.get("CP_PARITY_AWS", "0") not in ("0", "1", ""):
+    # "true" or "yes" would otherwise run against the local service while the maintainer believes it ran on AWS
+    raise pytest.UsageError("CP_PARITY_AWS must be 1 (run the parity suite against AWS) or 0/unset (local service)")
 # AWS: "profile matching happens shortly afterward" the write; give it minutes, polled every few seconds
 # (GetDomain is a 5 TPS operation).
 AWS_MATCH_DEADLINE_SECONDS = float(os.environ.get("CP_PARITY_MATCH_TIMEOUT", "300"))
