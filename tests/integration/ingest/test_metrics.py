@@ -1,21 +1,32 @@
 """
-The loader's metrics through Airflow's ``Stats`` in a real DAG run, received by a real listener on loopback.
+The loader's metrics through Airflow's ``Stats`` in a real DAG run, received by real listeners on loopback.
 
-Airflow sends them with its OpenTelemetry backend (OTLP over HTTP, ``[metrics] otel_on``) to an HTTP
-server in this test, which decodes the protobuf requests. Counters are cumulative, so the last value
-of each is the run's total and must equal the task's own counts.
+Airflow's metrics backend is chosen once per process from its configuration, so each test runs the DAG in a
+fresh process (``metrics_dag_run.py``) with the environment that picks a backend:
+
+- OpenTelemetry (OTLP over HTTP, ``[metrics] otel_on``) to an HTTP server in this test, which decodes the
+  protobuf requests. Counters are cumulative, so the last value of each is the run's total.
+- StatsD (``[metrics] statsd_on``) to a UDP socket in this test. Counters arrive as increments, so their
+  sum is the run's total.
+
+Either way the totals must equal the task's own counts and what the service accepted, and nothing sent may
+carry a value from the input rows.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -24,20 +35,27 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 
 from tests.integration.ingest.support import DOMAIN, OBJECT_TYPE, create_target
 
-PREFIX = "airflow.customer_profiles.ingest."
-ROWS, BLANK_KEYS = 3000, 3  # 300 calls asked at 300/s: over the one-second bucket of 100
+METRICS = "customer_profiles.ingest."
+# 1,000 calls asked at 400/s: far over the service's one-second bucket of 100, even when a busy machine
+# slows the client down, so throttles (hence retries) happen for real.
+ROWS, BLANK_KEYS, REQUESTS_PER_SECOND = 10_000, 3, 400
+COUNTERS = ("objects_written", "dead_lettered", "throttles", "retries")
+# Input values that look like customer data: none may appear in anything a metrics backend receives.
+CUSTOMER_VALUES = [f"cust-{i:05d}@example.com" for i in range(ROWS)] + [f"acct-secret-{i:02d}" for i in range(20)]
 
 
 class Received:
-    """Every data point the listener decoded: metric name -> list of (value, attributes), in arrival order."""
+    """Every OTLP data point the listener decoded: metric name -> list of (value, attributes), in arrival order."""
 
     def __init__(self) -> None:
         self.points: dict[str, list[tuple[float, dict[str, str]]]] = {}
+        self.bodies: list[bytes] = []
         self.lock = threading.Lock()
 
     def add(self, body: bytes) -> None:
         request = ExportMetricsServiceRequest.FromString(body)
         with self.lock:
+            self.bodies.append(body)
             for resource in request.resource_metrics:
                 for scope in resource.scope_metrics:
                     for metric in scope.metrics:
@@ -50,7 +68,7 @@ class Received:
                             self.points.setdefault(metric.name, []).append((value, attributes))
 
     def last(self, name: str) -> float:
-        return self.points[PREFIX + name][-1][0]
+        return self.points["airflow." + METRICS + name][-1][0]
 
 
 @pytest.fixture
@@ -75,40 +93,85 @@ def otlp_listener() -> Iterator[tuple[int, Received]]:
     server.shutdown()
 
 
+@dataclass
+class StatsdListener:
+    """A UDP socket on 127.0.0.1 that keeps every datagram; :meth:`stop` returns once the socket is drained."""
+
+    sock: socket.socket
+    datagrams: list[bytes] = field(default_factory=list)
+    stopped: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.sock.settimeout(0.1)
+        self.thread = threading.Thread(target=self._receive, daemon=True)
+        self.thread.start()
+
+    @property
+    def port(self) -> int:
+        return self.sock.getsockname()[1]
+
+    def _receive(self) -> None:
+        while True:
+            try:
+                self.datagrams.append(self.sock.recv(65535))
+            except TimeoutError:  # nothing waiting: done once asked to stop
+                if self.stopped.is_set():
+                    return
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+        self.sock.close()
+
+    def lines(self) -> list[tuple[str, float, str]]:
+        """(name, value, type) of every StatsD line, e.g. ``fleet.x:5|c`` -> ("fleet.x", 5.0, "c")."""
+        parsed = []
+        for datagram in self.datagrams:
+            for line in datagram.decode().splitlines():
+                name, _, rest = line.partition(":")
+                value, kind = rest.split("|")[:2]
+                parsed.append((name, float(value), kind))
+        return parsed
+
+
+@pytest.fixture
+def statsd_listener() -> Iterator[StatsdListener]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    listener = StatsdListener(sock)
+    yield listener
+    if not listener.stopped.is_set():
+        listener.stop()
+
+
 def write_rows(path: Path) -> Path:
-    rids = [f"r{i:05d}" for i in range(ROWS)]
-    rids[10 : 10 + BLANK_KEYS] = [""] * BLANK_KEYS  # refused before sending: dead-lettered
-    pq.write_table(pa.table({"rid": rids, "acct": [f"a{i % 20:02d}" for i in range(ROWS)]}), path)
+    emails = list(CUSTOMER_VALUES[:ROWS])
+    emails[10 : 10 + BLANK_KEYS] = [""] * BLANK_KEYS  # refused before sending: dead-lettered
+    accounts = [CUSTOMER_VALUES[ROWS + i % 20] for i in range(ROWS)]
+    pq.write_table(pa.table({"rid": emails, "acct": accounts}), path)
     return path
 
 
-def test_counters_and_gauges_reach_a_listener_through_airflow_stats(
-    airflow_db, customer_profiles_emulator_factory, otlp_listener, tmp_path
-):
-    port, received = otlp_listener
-    # AWS quotas and 3x the quota asked for: throttles, hence retries, happen for real
-    service = customer_profiles_emulator_factory(conn_id="cp_metrics", quotas="aws")
+def run_metered_load(emulator_factory: Any, tmp_path: Path, metrics_env: dict[str, str]) -> tuple[Any, dict]:
+    """Load ``ROWS`` rows through the operator in a DAG run, with Airflow's metrics set by ``metrics_env``.
+
+    Returns the service (AWS quotas on) and the task's result, after checking the load itself.
+    """
+    service = emulator_factory(conn_id="cp_metrics", quotas="aws")
     create_target(service.client())
     settings = {
         "source": str(write_rows(tmp_path / "rows.parquet")),
         "domain_name": DOMAIN,
         "object_type_name": OBJECT_TYPE,
         "aws_conn_id": "cp_metrics",
-        "max_requests_per_second": 300,
+        "max_requests_per_second": REQUESTS_PER_SECOND,
         "max_failed_ratio": 0.1,
         "dead_letter_uri": str(tmp_path / "dead"),
         "checkpoint_uri": str(tmp_path / "checkpoints"),
     }
-    env = {
-        **os.environ,
-        "AIRFLOW__METRICS__OTEL_ON": "True",
-        "AIRFLOW__METRICS__OTEL_HOST": "127.0.0.1",
-        "AIRFLOW__METRICS__OTEL_PORT": str(port),
-        "AIRFLOW__METRICS__OTEL_INTERVAL_MILLISECONDS": "500",
-    }
     run = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("metrics_dag_run.py")), json.dumps(settings)],
-        env=env,
+        env={**os.environ, **metrics_env},
         capture_output=True,
         text=True,
         timeout=240,
@@ -119,14 +182,71 @@ def test_counters_and_gauges_reach_a_listener_through_airflow_stats(
     assert outcome["state"] == "success"
     result = outcome["result"]
     assert result["objects_written"] == ROWS - BLANK_KEYS
+    assert result["dead_lettered"] == BLANK_KEYS
     assert result["throttles"] > 0 and result["retries"] > 0
+    return service, result
 
-    assert received.last("objects_written") == ROWS - BLANK_KEYS
-    assert received.last("dead_lettered") == BLANK_KEYS
-    assert received.last("throttles") == result["throttles"]
-    assert received.last("retries") == result["retries"]
-    assert 0 < received.last("request_rate_limit") <= 300
-    assert PREFIX + "objects_per_second" in received.points
-    ours = {name: points for name, points in received.points.items() if name.startswith(PREFIX)}
+
+def accepted_by_service(service: Any) -> int:
+    operations = service.metrics()["operations"]
+    return sum(
+        operations.get(op, {}).get("objects_accepted", 0) for op in ("BatchPutProfileObject", "PutProfileObject")
+    )
+
+
+def test_counters_and_gauges_reach_an_otlp_listener_through_airflow_stats(
+    airflow_db, customer_profiles_emulator_factory, otlp_listener, tmp_path
+):
+    port, received = otlp_listener
+    service, result = run_metered_load(
+        customer_profiles_emulator_factory,
+        tmp_path,
+        {
+            "AIRFLOW__METRICS__OTEL_ON": "True",
+            "AIRFLOW__METRICS__OTEL_HOST": "127.0.0.1",
+            "AIRFLOW__METRICS__OTEL_PORT": str(port),
+            "AIRFLOW__METRICS__OTEL_INTERVAL_MILLISECONDS": "500",
+        },
+    )
+
+    assert received.last("objects_written") == accepted_by_service(service) == ROWS - BLANK_KEYS
+    for counter in COUNTERS:
+        assert received.last(counter) == result[counter]
+    assert 0 < received.last("request_rate_limit") <= REQUESTS_PER_SECOND
+    assert "airflow." + METRICS + "objects_per_second" in received.points
+    ours = {name: points for name, points in received.points.items() if METRICS in name}
     attributes = {tuple(sorted(a.items())) for points in ours.values() for _, a in points}
     assert attributes == {(("domain", DOMAIN), ("object_type", OBJECT_TYPE))}  # names and tags: no row data
+    sent = b"".join(received.bodies)
+    assert not [value for value in CUSTOMER_VALUES if value.encode() in sent]
+
+
+def test_counters_and_gauges_reach_a_statsd_listener_through_airflow_stats(
+    airflow_db, customer_profiles_emulator_factory, statsd_listener, tmp_path
+):
+    service, result = run_metered_load(
+        customer_profiles_emulator_factory,
+        tmp_path,
+        {
+            "AIRFLOW__METRICS__STATSD_ON": "True",
+            "AIRFLOW__METRICS__STATSD_HOST": "127.0.0.1",
+            "AIRFLOW__METRICS__STATSD_PORT": str(statsd_listener.port),
+            "AIRFLOW__METRICS__STATSD_PREFIX": "fleet",
+        },
+    )
+    statsd_listener.stop()
+
+    ours = [(name, value, kind) for name, value, kind in statsd_listener.lines() if name.startswith("fleet." + METRICS)]
+    totals: Counter[str] = Counter()
+    for name, value, kind in ours:
+        if kind == "c":
+            totals[name.removeprefix("fleet." + METRICS)] += value
+    assert set(totals) == set(COUNTERS)
+    assert totals["objects_written"] == accepted_by_service(service) == ROWS - BLANK_KEYS
+    for counter in COUNTERS:
+        assert totals[counter] == result[counter]
+    gauges = {name.removeprefix("fleet." + METRICS): value for name, value, kind in ours if kind == "g"}
+    assert set(gauges) == {"objects_per_second", "request_rate_limit"}
+    assert 0 < gauges["request_rate_limit"] <= REQUESTS_PER_SECOND
+    sent = b"".join(statsd_listener.datagrams)
+    assert not [value for value in CUSTOMER_VALUES if value.encode() in sent]
