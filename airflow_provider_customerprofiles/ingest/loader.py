@@ -12,7 +12,8 @@ re-run skips exactly the finished work. A committer thread saves finished ranges
 every ``commit_interval`` seconds, even while the reader waits for the workers.
 
 With ``sync_state_uri`` (see :mod:`.sync`), a first pass compares the whole input with
-the state and rows whose object the service already has settle as unchanged, unsent.
+the state (by key and fingerprint, read from Arrow: no row is encoded for it), and rows
+whose object the service already has settle as unchanged, never encoded nor sent.
 What the service accepts of a range is staged in the state before the checkpoint
 records that range, and a new state generation is committed only when the whole input
 is settled: a retry finds the same committed state, so it plans the same rows.
@@ -40,7 +41,7 @@ import pyarrow as pa
 from airflow_provider_customerprofiles.ingest.batching import OrderedBatches
 from airflow_provider_customerprofiles.ingest.checkpoint import Checkpoint, RangeSet
 from airflow_provider_customerprofiles.ingest.dead_letter import DeadLetter, DeadLetterWriter
-from airflow_provider_customerprofiles.ingest.encoding import BatchEncoder, EncodedRow, check_encodable
+from airflow_provider_customerprofiles.ingest.encoding import BatchEncoder, check_encodable
 from airflow_provider_customerprofiles.ingest.keys import grouping_key
 from airflow_provider_customerprofiles.ingest.metrics import (
     DEAD_LETTERED,
@@ -68,6 +69,7 @@ from airflow_provider_customerprofiles.ingest.source import (
 from airflow_provider_customerprofiles.ingest.sync import SyncState
 from airflow_provider_customerprofiles.ingest.sync.hashing import mapping_fingerprint
 from airflow_provider_customerprofiles.ingest.sync.kernels import rank
+from airflow_provider_customerprofiles.ingest.sync.rows import RowHasher
 from airflow_provider_customerprofiles.ingest.sync.state import Accepted, SyncPlan, run_id_for
 from airflow_provider_customerprofiles.periodic import Periodic, PeriodicLog
 from airflow_provider_customerprofiles.storage import S3Settings
@@ -165,7 +167,8 @@ class _Item:
     chunk: _Chunk
     row_index: int
     obj: str
-    key: str | None = None
+    key: str | None = None  # with a sync state: the unique-key value and the fingerprint the state keeps
+    fingerprint: int = 0
 
 
 @dataclass(eq=False)
@@ -179,7 +182,7 @@ class _Chunk:
     accepted: int = 0
     rejected: int = 0
     unchanged: int = 0
-    accepted_rows: list[tuple[int, str, str]] = field(default_factory=list)  # with a sync state: (row, key, obj)
+    accepted_rows: list[tuple[int, str, int]] = field(default_factory=list)  # with a sync state: (row, key, fp)
 
     @property
     def name(self) -> str:
@@ -237,6 +240,7 @@ class _Run:
         self.options = options
         self.renames = options.renames()
         self.encoder = BatchEncoder(self.renames, keys.unique_key, options.keep_nulls)
+        self.row_hasher = RowHasher(self.renames, keys.unique_key) if sync is not None and keys.unique_key else None
         self.ledger = _Ledger()
         self.dead_letters = DeadLetterWriter(options.dead_letter_uri, options.dead_letter_format, s3)
         self.checkpoint = Checkpoint(options.checkpoint_uri, s3)
@@ -280,7 +284,7 @@ class _Run:
     def _accepted(self, items: Sequence[_Item]) -> None:
         for item in items:
             if self.sync is not None:
-                item.chunk.accepted_rows.append((item.row_index, item.key or "", item.obj))
+                item.chunk.accepted_rows.append((item.row_index, item.key or "", item.fingerprint))
             self.ledger.settle(item.chunk, accepted=1)
 
     def _rejected(self, items: Sequence[_Item], failure: Failure) -> None:
@@ -336,14 +340,21 @@ class _Run:
         chunk = _Chunk(file_uri, start, end, outstanding=end - start)
         send = self._rows_to_send(chunk, done)
         if len(send) < batch.num_rows:
-            batch = batch.take(pa.array(send))
+            batch = _rows_of(batch, send)
         read_before = self.read_before[file_uri]
-        for index, row in zip((start + send).tolist(), self.encoder.encode(batch), strict=True):
+        sync_keys, fps = self._state_entries(batch)
+        for i, (index, row) in enumerate(zip((start + send).tolist(), self.encoder.encode(batch), strict=True)):
             if row.rejection is not None:
                 self._dead_letter(chunk, index, "REJECTED", row.rejection, row.obj)
             else:
                 self.rows_resent += index < read_before
-                self._route(row.key, _Item(chunk, index, row.obj, row.key))
+                self._route(row.key, _Item(chunk, index, row.obj, sync_keys[i], fps[i]))
+
+    def _state_entries(self, batch: pa.RecordBatch) -> tuple[list[str | None], list[int]]:
+        """What the sync state keeps of each row when the service accepts it: its key and fingerprint."""
+        if self.row_hasher is None:
+            return [None] * batch.num_rows, [0] * batch.num_rows
+        return self.row_hasher.keys(batch), self.row_hasher.fingerprints(batch).tolist()
 
     def _rows_to_send(self, chunk: _Chunk, done: RangeSet) -> np.ndarray:
         """
@@ -361,15 +372,16 @@ class _Run:
             self.ledger.settle(chunk, skipped=skipped, unchanged=left_unsent)
         return np.flatnonzero(~(finished | unchanged))
 
-    def _encoded_input(self) -> Iterator[tuple[int, int, list[EncodedRow]]]:
-        """Every row of the input, encoded, as (file number, first row, rows): what the sync plan compares."""
+    def _fingerprinted_input(self) -> Iterator[tuple[int, int, list[str | None], np.ndarray]]:
+        """Every row of the input as (file number, first row, keys, fingerprints): what the sync plan compares."""
+        assert self.row_hasher is not None
         columns = list(self.renames) if self.renames is not None else None
         for number, file in enumerate(self.files):
             start = 0
             with file.open() as parquet:
                 for row_group in range(parquet.num_row_groups):
                     for batch in iter_row_group_batches(parquet, file.uri, row_group, columns, self.options.batch_rows):
-                        yield number, start, self.encoder.encode(batch)
+                        yield number, start, self.row_hasher.keys(batch), self.row_hasher.fingerprints(batch)
                         start += batch.num_rows
 
     def _make_plan(self) -> SyncPlan:
@@ -379,7 +391,7 @@ class _Run:
         for file in self.files:
             with file.open() as parquet:
                 file_rows.append(parquet.metadata.num_rows)
-        plan = self.sync.plan(file_rows, self._encoded_input())
+        plan = self.sync.plan(file_rows, self._fingerprinted_input())
         log.info(
             "Sync state compared in %.1fs: %d of %d rows unchanged",
             time.monotonic() - started,
@@ -391,8 +403,9 @@ class _Run:
     def _stage(self, chunk: _Chunk) -> None:
         """Put what the service accepted of a finished range into the sync state's staged parts."""
         assert self.sync is not None and self.plan is not None
-        numbers, keys, objects = zip(*chunk.accepted_rows, strict=True)
-        h1, h2, fp = self.sync.hash_rows(keys, objects)
+        numbers, keys, fingerprints = zip(*chunk.accepted_rows, strict=True)
+        h1, h2 = self.sync.hash_keys(keys)
+        fp = np.asarray(fingerprints, dtype=np.uint64)
         ranks = rank(self.file_numbers[chunk.file_uri], np.asarray(numbers, dtype=np.int64))
         fp, sizes = self.plan.staged(ranks, fp)
         self.sync.stage(chunk.name, Accepted(h1, h2, fp, ranks, sizes))
@@ -511,6 +524,17 @@ class _Run:
             seconds=round(seconds, 3),
             rows_per_second=round(self.ledger.rows_read / seconds, 1) if seconds else 0.0,
         )
+
+
+def _rows_of(batch: pa.RecordBatch, rows: np.ndarray) -> pa.RecordBatch:
+    """``batch.take(rows)`` (rows ascending); Arrow cannot take string or binary views, so those are sliced."""
+    try:
+        return batch.take(pa.array(rows, pa.int64()))
+    except pa.ArrowNotImplementedError:
+        if not len(rows):
+            return batch.slice(0, 0)
+        runs = np.split(rows, np.flatnonzero(np.diff(rows) != 1) + 1)
+        return pa.concat_batches([batch.slice(run[0], len(run)) for run in runs])
 
 
 def preflight(client: Any, files: list[SourceFile], options: LoadOptions) -> ObjectTypeKeys:

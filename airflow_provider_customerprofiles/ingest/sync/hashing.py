@@ -1,22 +1,37 @@
 """
 What the state stores instead of keys and objects: a keyed hash of the key, a fingerprint of the object.
 
-The key hash is HMAC-SHA256 under the state's own random salt, of the key's grouping
+The key hash is keyed BLAKE2b under the state's own random salt, of the key's grouping
 form (:func:`~airflow_provider_customerprofiles.ingest.keys.grouping_key`, so values
-the service treats as one key are one entry), cut to 128 bits and kept as two uint64.
-Without the salt, a hash of an email cannot be tested against a list of emails.
-The fingerprint is the first 64 bits of BLAKE2b of the object JSON exactly as sent.
+the service treats as one key are one entry), 128 bits kept as two uint64. Without the
+salt, a hash of an email cannot be tested against a list of emails. The fingerprint is
+64 bits of BLAKE2b of the row's values and types (see :mod:`.rows`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from airflow_provider_customerprofiles.ingest.keys import grouping_key
+
+# Part of every mapping fingerprint: a state whose hashes were computed another way counts
+# every row as changed once (and is rebuilt) instead of missing changes. Change it with
+# the key hash, the row bytes of .rows, or the encoder's JSON for the same values.
+SCHEME = "blake2b-keys/arrow-netstring-rows/1"
+
+
+def keyed_digests(messages: Iterable[bytes | memoryview], key: bytes, size: int) -> np.ndarray:
+    """Keyed BLAKE2b of each message as big-endian uint64s (``size`` 8: one per message, 16: two)."""
+    base = hashlib.blake2b(digest_size=size, key=key)  # keying costs a block: done once, then copied
+    digests = []
+    for message in messages:
+        one = base.copy()
+        one.update(message)
+        digests.append(one.digest())
+    return np.frombuffer(b"".join(digests), dtype=">u8").astype(np.uint64)
 
 
 class KeyHasher:
@@ -25,18 +40,10 @@ class KeyHasher:
 
     def hash_keys(self, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(high, low) uint64 halves of each key's 128-bit keyed hash."""
-        salt = self._salt
-        digests = b"".join(hmac.digest(salt, grouping_key(key).encode(), "sha256")[:16] for key in keys)
-        halves = np.frombuffer(digests, dtype=">u8").astype(np.uint64).reshape(-1, 2)
+        halves = keyed_digests((grouping_key(key).encode() for key in keys), self._salt, 16).reshape(-1, 2)
         return halves[:, 0].copy(), halves[:, 1].copy()
 
 
-def fingerprints(objects: Sequence[str]) -> np.ndarray:
-    """A uint64 fingerprint of each object's JSON."""
-    digests = b"".join(hashlib.blake2b(obj.encode(), digest_size=8).digest() for obj in objects)
-    return np.frombuffer(digests, dtype=">u8").astype(np.uint64)
-
-
 def mapping_fingerprint(*parts: object) -> str:
-    """Names what the fingerprints were computed under (target, column mapping, null handling)."""
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+    """Names what the fingerprints were computed under (hash scheme, target, column mapping, null handling)."""
+    return hashlib.sha256(repr((SCHEME, *parts)).encode()).hexdigest()

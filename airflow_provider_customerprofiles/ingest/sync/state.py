@@ -33,10 +33,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from airflow_provider_customerprofiles.ingest.encoding import EncodedRow
 from airflow_provider_customerprofiles.ingest.sync import kernels
 from airflow_provider_customerprofiles.ingest.sync.buckets import BucketSpill, bits_for, bucket_of, empty
-from airflow_provider_customerprofiles.ingest.sync.hashing import KeyHasher, fingerprints
+from airflow_provider_customerprofiles.ingest.sync.hashing import KeyHasher
 from airflow_provider_customerprofiles.ingest.sync.lease import DEFAULT_LEASE_SECONDS, Lease
 from airflow_provider_customerprofiles.ingest.sync.store import StateStore
 from airflow_provider_customerprofiles.storage import S3Settings
@@ -159,28 +158,30 @@ class SyncState:
         finally:
             self._work.cleanup()
 
-    # -- hashing rows
-    def hash_rows(self, keys: Sequence[str], objects: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(h1, h2, fp): the keyed hash of each key and the fingerprint of each object."""
+    # -- hashing keys
+    def hash_keys(self, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(h1, h2): the halves of each key's keyed hash under this state's salt."""
         assert self.hasher is not None
-        h1, h2 = self.hasher.hash_keys(keys)
-        return h1, h2, fingerprints(objects)
+        return self.hasher.hash_keys(keys)
 
     # -- comparing
-    def plan(self, file_rows: Sequence[int], batches: Iterable[tuple[int, int, list[EncodedRow]]]) -> SyncPlan:
+    def plan(
+        self, file_rows: Sequence[int], batches: Iterable[tuple[int, int, Sequence[str | None], np.ndarray]]
+    ) -> SyncPlan:
         """
-        Compare the snapshot with the state, bucket by bucket. ``batches`` yields
-        (file number, first row, encoded rows) for the whole input; rows that will be
-        refused (no key, a rejection) are never unchanged.
+        Compare the snapshot with the state, bucket by bucket. ``batches`` yields (file
+        number, first row, unique-key values, fingerprints) for the whole input (see
+        :class:`.rows.RowHasher`); rows without a key (refused when sent) are never unchanged.
         """
         assert self.manifest is not None
         bits = self._bits = max(self.manifest.bucket_bits, bits_for(sum(file_rows)))
         spill = BucketSpill(self._fresh_dir("plan"), bits)
-        for file_number, start, rows in batches:
-            valid = [i for i, row in enumerate(rows) if row.rejection is None and row.key is not None]
-            if valid:
-                h1, h2, fp = self.hash_rows([rows[i].key for i in valid], [rows[i].obj for i in valid])  # type: ignore[misc]
-                spill.add(h1, h2, fp, kernels.rank(file_number, np.asarray(valid, dtype=np.int64) + start))
+        for file_number, start, keys, fps in batches:
+            keyed = [i for i, key in enumerate(keys) if key is not None]
+            if keyed:
+                h1, h2 = self.hash_keys([keys[i] for i in keyed])  # type: ignore[misc]
+                keyed_rows = np.asarray(keyed, dtype=np.int64)
+                spill.add(h1, h2, fps[keyed_rows], kernels.rank(file_number, keyed_rows + start))
         spill.flush()
         unchanged = [np.zeros(rows, dtype=bool) for rows in file_rows]
         groups: dict[int, tuple[int, int]] = {}

@@ -6,44 +6,48 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
-from airflow_provider_customerprofiles.ingest.encoding import EncodedRow
 from airflow_provider_customerprofiles.ingest.sync import LeaseHeldError, SyncState, buckets, kernels
 from airflow_provider_customerprofiles.ingest.sync.lease import Lease
+from airflow_provider_customerprofiles.ingest.sync.rows import RowHasher
 from airflow_provider_customerprofiles.ingest.sync.state import Accepted, SyncPlan
 from airflow_provider_customerprofiles.ingest.sync.store import StateStore
 
 MAPPING = "a" * 64
+HASHER = RowHasher(None, ("id",))
 
 
-def rows(*pairs: tuple[str, str]) -> list[EncodedRow]:
-    return [EncodedRow(json.dumps({"id": key, "v": value}), key) for key, value in pairs]
+def rows(*pairs: tuple[str | None, str]) -> pa.RecordBatch:
+    return pa.record_batch({"id": [key for key, _ in pairs], "v": [value for _, value in pairs]})
 
 
-def plan(state: SyncState, snapshot: list[EncodedRow]):
-    return state.plan([len(snapshot)], [(0, 0, snapshot)])
+def plan(state: SyncState, snapshot: pa.RecordBatch):
+    return state.plan([snapshot.num_rows], [(0, 0, HASHER.keys(snapshot), HASHER.fingerprints(snapshot))])
 
 
 def accept(
-    state: SyncState, the_plan: SyncPlan, snapshot: list[EncodedRow], row_numbers: list[int], part: str = "part-0"
+    state: SyncState, the_plan: SyncPlan, snapshot: pa.RecordBatch, row_numbers: list[int], part: str = "part-0"
 ) -> None:
-    """Stage rows as the loader does for rows the service accepted."""
-    h1, h2, fp = state.hash_rows([snapshot[i].key for i in row_numbers], [snapshot[i].obj for i in row_numbers])
+    """Stage rows as the loader does for rows the service accepted: their key and fingerprint, read from them alone."""
+    accepted = snapshot.take(pa.array(row_numbers, pa.int64()))
+    h1, h2 = state.hash_keys(HASHER.keys(accepted))
     ranks = kernels.rank(0, np.asarray(row_numbers, dtype=np.int64))
-    fp, sizes = the_plan.staged(ranks, fp)
+    fp, sizes = the_plan.staged(ranks, HASHER.fingerprints(accepted))
     state.stage(part, Accepted(h1, h2, fp, ranks, sizes))
 
 
 def load_all(
-    uri: str, snapshot: list[EncodedRow], mapping: str = MAPPING, accepted: list[int] | None = None
+    uri: str, snapshot: pa.RecordBatch, mapping: str = MAPPING, accepted: list[int] | None = None
 ) -> list[int]:
     """One successful run: returns the row numbers it would send."""
     state = SyncState(uri, mapping).open()
     try:
         the_plan = plan(state, snapshot)
-        send = [i for i in range(len(snapshot)) if not the_plan.unchanged[0][i]]
-        valid = [i for i in send if snapshot[i].rejection is None and (accepted is None or i in accepted)]
+        send = [i for i in range(snapshot.num_rows) if not the_plan.unchanged[0][i]]
+        keys = HASHER.keys(snapshot)
+        valid = [i for i in send if keys[i] is not None and (accepted is None or i in accepted)]
         accept(state, the_plan, snapshot, valid)
         state.commit()
         return send
@@ -74,7 +78,8 @@ def test_a_repeated_key_is_sent_whole_when_any_of_its_rows_changed(tmp_path):
 def test_keys_in_one_grouping_form_are_one_entry(tmp_path):
     uri = str(tmp_path / "state")
     load_all(uri, rows(("Ann@Example.com", "1")))
-    assert load_all(uri, [EncodedRow(json.dumps({"id": "Ann@Example.com", "v": "1"}), "ann@example.com")]) == []
+    assert load_all(uri, rows(("ann@example.com", "1"))) == [0]  # another object: sent, in place of the first
+    assert json.loads((tmp_path / "state" / "manifest.json").read_text())["keys"] == 1
 
 
 def test_rows_not_accepted_stay_unsent_in_the_state(tmp_path):
@@ -85,9 +90,9 @@ def test_rows_not_accepted_stay_unsent_in_the_state(tmp_path):
 
 def test_rows_the_loader_refuses_are_never_unchanged(tmp_path):
     uri = str(tmp_path / "state")
-    snapshot = [EncodedRow("{}", None, "unique key field 'id' is missing or empty"), *rows(("a", "1"))]
+    snapshot = rows((None, "1"), ("  ", "1"), ("a", "1"))  # no key, a blank key: refused when sent
     load_all(uri, snapshot)
-    assert load_all(uri, snapshot) == [0]
+    assert load_all(uri, snapshot) == [0, 1]
 
 
 def test_a_mapping_change_makes_every_row_changed(tmp_path):
