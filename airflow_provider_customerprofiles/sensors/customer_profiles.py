@@ -181,6 +181,7 @@ class CustomerProfilesIdentityResolutionJobSensor(ConvertsTemplatedArguments, Aw
         "partial_success_is_success": FLAG,
     }
     operator_extra_links = (CustomerProfilesIdentityResolutionLink(),)
+    ENDED_STATES = ("COMPLETED", "PARTIAL_SUCCESS", "FAILED")
 
     def __init__(
         self,
@@ -223,11 +224,13 @@ class CustomerProfilesIdentityResolutionJobSensor(ConvertsTemplatedArguments, Aw
         )
         if not self.deferrable:
             return super().execute(context)
-        if self.job_id:
-            self._defer_until_done(self.job_id)
         started_after = self.resolve_started_after(context)
-        job = self.hook.find_identity_resolution_job(self.domain_name, started_after)
-        if job is not None and job.get("Status") != "PENDING":
+        job = self._find_job(started_after)
+        if job is not None and (self.job_id or job.get("Status") != "PENDING"):
+            # A job that has already ended completes the task here: deferring would only add a triggerer round
+            # trip, and Airflow can fail a task whose trigger fires within a second of its deferral.
+            if job.get("Status") in self.ENDED_STATES:
+                return self._ended(job)
             self._defer_until_done(job["JobId"])
         # Until the job has started, which job comes first can still change (a schedule change
         # replaces the PENDING run), so the trigger keeps re-reading the list.
@@ -252,32 +255,42 @@ class CustomerProfilesIdentityResolutionJobSensor(ConvertsTemplatedArguments, Aw
         event = validate_execute_complete_event(event)
         if event["status"] != "success":
             raise AirflowException(event["message"])
-        job = self.hook.conn.get_identity_resolution_job(DomainName=self.domain_name, JobId=event["job_id"])
+        return self._ended(
+            self.hook.conn.get_identity_resolution_job(DomainName=self.domain_name, JobId=event["job_id"])
+        )
+
+    def poke(self, context: Context) -> PokeReturnValue | bool:
+        started_after = self.resolve_started_after(context)
+        job = self._find_job(started_after)
+        if job is None:
+            self.log.info("No identity resolution job starts at or after %s yet", started_after)
+            return False
+        if job.get("Status") in self.ENDED_STATES:
+            return PokeReturnValue(is_done=True, xcom_value=self._ended(job))
+        self.log.info(
+            "Identity resolution job %s: %s", job["JobId"], describe_status(job, IDENTITY_RESOLUTION_JOB_STATUS_QUERIES)
+        )
+        return False
+
+    def _find_job(self, started_after: dt.datetime) -> dict[str, Any] | None:
+        """``job_id``'s job, or else the first job at or after ``started_after`` (None when none is listed)."""
+        if self.job_id:
+            return self.hook.conn.get_identity_resolution_job(DomainName=self.domain_name, JobId=self.job_id)
+        return self.hook.find_identity_resolution_job(self.domain_name, started_after)
+
+    def _ended(self, job: dict[str, Any]) -> dict[str, Any]:
+        """Log how the job ended and return its XCom result; fail with its message unless it succeeded."""
+        status = describe_status(job, IDENTITY_RESOLUTION_JOB_STATUS_QUERIES)
+        if job.get("Status") not in self.success_states:
+            raise AirflowException(f"Identity resolution job {job['JobId']} ended {status}")
         self.log.info(
             "Identity resolution job %s %s (started %s, ended %s)",
             job["JobId"],
-            job.get("Status"),
+            status,
             job.get("JobStartTime"),
             job.get("JobEndTime"),
         )
         return identity_resolution_job_result(job)
-
-    def poke(self, context: Context) -> PokeReturnValue | bool:
-        if self.job_id:
-            job = self.hook.conn.get_identity_resolution_job(DomainName=self.domain_name, JobId=self.job_id)
-        else:
-            started_after = self.resolve_started_after(context)
-            job = self.hook.find_identity_resolution_job(self.domain_name, started_after)
-            if job is None:
-                self.log.info("No identity resolution job starts at or after %s yet", started_after)
-                return False
-        status = describe_status(job, IDENTITY_RESOLUTION_JOB_STATUS_QUERIES)
-        self.log.info("Identity resolution job %s: %s", job["JobId"], status)
-        if job.get("Status") in self.success_states:
-            return PokeReturnValue(is_done=True, xcom_value=identity_resolution_job_result(job))
-        if job.get("Status") in ("FAILED", "PARTIAL_SUCCESS"):
-            raise AirflowException(f"Identity resolution job {job['JobId']} ended {status}")
-        return False
 
     def _defer_until_done(self, job_id: str) -> NoReturn:
         self.defer(

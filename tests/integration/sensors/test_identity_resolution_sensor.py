@@ -12,6 +12,7 @@ from airflow_provider_customerprofiles.links.customer_profiles import CustomerPr
 from airflow_provider_customerprofiles.sensors.customer_profiles import CustomerProfilesIdentityResolutionJobSensor
 from airflow_provider_customerprofiles.testing import run_dag, xcom
 from tests.conftest import s3_client
+from tests.eventually import eventually
 
 
 def sensor_dag(dag_id: str, emulator, domain: str, **kwargs) -> DAG:
@@ -142,3 +143,25 @@ def test_sensor_links_the_domain_and_logs_how_the_job_ended(airflow_db, emulator
     assert f"region={link['region_name']}" in url
     assert f"Identity resolution job {job_id}" in task_log()
     assert "COMPLETED" in task_log()
+
+
+@pytest.mark.parametrize("by_id", [True, False], ids=["given", "first_listed"])
+def test_deferrable_sensor_ends_at_once_on_a_job_that_has_ended(airflow_db, emulator, domain, task_log, by_id):
+    """A run triggered after its job ended (a nightly export from the UI) completes without a trigger: a trigger
+    firing within a second of the deferral can lose Airflow's race with the executor and fail the task."""
+    job_id = start_job(emulator, domain)
+    client = emulator.client()
+    job = eventually(
+        lambda: client.get_identity_resolution_job(DomainName=domain, JobId=job_id),
+        lambda job: job["Status"] == "COMPLETED",
+        "the job completed",
+    )
+    which = {"job_id": job_id} if by_id else {"started_after": job["JobStartTime"].isoformat()}
+
+    tis = run_dag(sensor_dag(f"ir_ended_{by_id}", emulator, domain, deferrable=True, **which))
+
+    assert tis["wait_for_job"].state == "success"
+    assert xcom(tis["wait_for_job"])["job_id"] == job_id
+    log = task_log()
+    assert f"Identity resolution job {job_id} COMPLETED (started " in log
+    assert "DEFERRED" not in log
