@@ -8,7 +8,9 @@ only the items that did not succeed: puts overwrite by unique key, so a retry
 after an unanswered success is harmless. Item failures the service calls final
 (other 4xx) are dead-lettered with its code and message; items still failing when
 attempts run out are dead-lettered with the last error. Either way, every item
-ends in exactly one of ``on_accepted`` or ``on_rejected``.
+ends in exactly one of ``on_accepted`` or ``on_rejected``, unless the service refuses
+the caller itself (expired credentials, a bad signature, no permission): then the
+send raises :class:`CallerRefused` and the items stay unsettled for a retry.
 
 The worker pool gives each worker its own queue, processed in order: the loader
 routes every row of one unique key to the same worker, so writes of one key are
@@ -30,6 +32,23 @@ from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 from airflow_provider_customerprofiles.ingest.rate_limit import RateLimiter
 
 BATCH_SIZE = 10
+# Errors about the caller, not the objects (AWS's common errors): every later call would get the same answer, so
+# dead-lettering would only copy the rest of the input into dead letters. The load stops instead.
+CALLER_ERROR_CODES = frozenset(
+    {
+        "AccessDeniedException",
+        "ExpiredTokenException",
+        "IncompleteSignature",
+        "InvalidClientTokenId",
+        "InvalidSignatureException",
+        "MissingAuthenticationToken",
+        "UnrecognizedClientException",
+    }
+)
+
+
+class CallerRefused(Exception):
+    """The service refused the load's credentials or permissions; settled rows are kept, a retry resumes."""
 
 
 class Item(Protocol):
@@ -56,6 +75,15 @@ def failure_from_client_error(exc: ClientError) -> Failure:
     error = exc.response.get("Error", {})
     code = error.get("Code") or str(status)
     return Failure(str(status or code), f"{code}: {error.get('Message', '')}", _is_retryable(status, code))
+
+
+def _raise_if_caller_refused(exc: ClientError) -> None:
+    error = exc.response.get("Error", {})
+    if error.get("Code") in CALLER_ERROR_CODES:
+        raise CallerRefused(
+            f"Customer Profiles refused the load's requests: {error['Code']}: {error.get('Message', '')}. "
+            "Rows settled so far are checkpointed; a retry with working credentials resumes after them"
+        ) from exc
 
 
 class SendCounters:
@@ -154,6 +182,7 @@ class Sender:
             try:
                 failures = call(pending)
             except ClientError as exc:
+                _raise_if_caller_refused(exc)
                 failures = dict.fromkeys(range(len(pending)), failure_from_client_error(exc))
             except (ConnectionError, HTTPClientError) as exc:
                 failures = dict.fromkeys(range(len(pending)), Failure(type(exc).__name__, str(exc), True))

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from airflow_provider_customerprofiles.ingest.loader import FailedRatioExceeded
+from airflow_provider_customerprofiles.ingest.sender import CallerRefused
 from airflow_provider_customerprofiles.transfers.parquet_to_customer_profiles import (
     ParquetToCustomerProfilesOperator,
 )
@@ -78,8 +78,9 @@ def sidecar(service, tmp_path) -> Iterator[CredentialsSidecar]:
 
 @pytest.fixture
 def s3_source(moto_s3_server, s3_bucket, tmp_path) -> str:
+    """The rows on moto's S3, in row groups of 100: the checkpoint records finished groups, so a retry skips them."""
     s3_client(moto_s3_server).upload_file(
-        str(write_rows(tmp_path / "rows.parquet", ROWS)), s3_bucket, "in/rows.parquet"
+        str(write_rows(tmp_path / "rows.parquet", ROWS, row_group_size=100)), s3_bucket, "in/rows.parquet"
     )
     return f"s3://{s3_bucket}/in/"
 
@@ -94,6 +95,13 @@ def connect(monkeypatch, service, moto_s3_server: str, **credentials) -> None:
         "extra": {"region_name": "us-east-1", "service_config": service_config, **extra},
     }
     monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps(connection))
+
+
+def use_refreshing_profile(monkeypatch, service, moto_s3_server: str, sidecar, tmp_path: Path) -> None:
+    config = tmp_path / "aws-config"
+    config.write_text(f"[profile expiring]\ncredential_process = cat {sidecar.path}\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    connect(monkeypatch, service, moto_s3_server, extra={"profile_name": "expiring"})
 
 
 def run_load(source: str, s3_bucket: str) -> dict:
@@ -134,10 +142,7 @@ def temporary_keys_used(service) -> dict[str, int]:
 def test_a_load_outlives_its_credentials_through_a_refreshing_profile(
     service, sidecar, s3_source, s3_bucket, moto_s3_server, tmp_path, monkeypatch
 ):
-    config = tmp_path / "aws-config"
-    config.write_text(f"[profile expiring]\ncredential_process = cat {sidecar.path}\n")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
-    connect(monkeypatch, service, moto_s3_server, extra={"profile_name": "expiring"})
+    use_refreshing_profile(monkeypatch, service, moto_s3_server, sidecar, tmp_path)
 
     result = run_load(s3_source, s3_bucket)
 
@@ -151,8 +156,8 @@ def test_a_load_outlives_its_credentials_through_a_refreshing_profile(
     assert issued_at(used[-1]) > expiration(used[0])
 
 
-def test_the_same_load_with_credentials_frozen_at_the_start_fails_as_they_expire(
-    service, s3_source, s3_bucket, moto_s3_server, monkeypatch
+def test_the_same_load_with_credentials_frozen_at_the_start_stops_as_they_expire_and_a_retry_resumes(
+    service, sidecar, s3_source, s3_bucket, moto_s3_server, tmp_path, monkeypatch
 ):
     frozen = service.admin("POST", "temporary-credentials", {"DurationSeconds": LIFETIME_SECONDS})["Credentials"]
     connect(
@@ -164,15 +169,18 @@ def test_the_same_load_with_credentials_frozen_at_the_start_fails_as_they_expire
         extra={"aws_session_token": frozen["SessionToken"]},
     )
 
-    with pytest.raises(FailedRatioExceeded):
+    with pytest.raises(CallerRefused, match="ExpiredTokenException"):
         run_load(s3_source, s3_bucket)
 
-    refused = service.metrics()["signatures"]["refused"]
-    assert set(refused) == {"ExpiredTokenException"}
+    assert set(service.metrics()["signatures"]["refused"]) == {"ExpiredTokenException"}
     assert set(temporary_keys_used(service)) == {frozen["AccessKeyId"]}  # accepted before they expired
-    dead = dead_letters(moto_s3_server, s3_bucket)
-    assert {(d["error_code"], d["error_message"]) for d in dead} == {
-        ("403", "ExpiredTokenException: The security token included in the request is expired")
-    }
-    accepted = service.metrics()["operations"]["BatchPutProfileObject"]["objects_accepted"]
-    assert accepted < ROWS and accepted + len(dead) == ROWS
+    assert dead_letters(moto_s3_server, s3_bucket) == []  # the caller was refused, not the rows
+    accepted_before = service.metrics()["operations"]["BatchPutProfileObject"]["objects_accepted"]
+    assert 0 < accepted_before < ROWS
+
+    use_refreshing_profile(monkeypatch, service, moto_s3_server, sidecar, tmp_path)
+    retry = run_load(s3_source, s3_bucket)
+
+    assert retry["dead_lettered"] == 0
+    assert retry["rows_skipped"] > 0  # resumed from the checkpoint, not from the start
+    assert retry["rows_skipped"] + retry["objects_written"] == ROWS
