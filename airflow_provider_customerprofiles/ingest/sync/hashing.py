@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from airflow_provider_customerprofiles.ingest.keys import grouping_key
 
@@ -34,13 +37,40 @@ def keyed_digests(messages: Iterable[bytes | memoryview], key: bytes, size: int)
     return np.frombuffer(b"".join(digests), dtype=">u8").astype(np.uint64)
 
 
+def binary_digests(values: pa.Array, key: bytes, size: int) -> np.ndarray:
+    """:func:`keyed_digests` of each value of a large_binary array (no nulls), read from its buffers."""
+    _, offsets_buffer, data_buffer = values.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[values.offset : values.offset + len(values) + 1]
+    data = memoryview(data_buffer) if data_buffer is not None else memoryview(b"")
+    return keyed_digests((data[lo:hi] for lo, hi in pairwise(offsets.tolist())), key, size)
+
+
+def grouping_forms(keys: Sequence[str]) -> pa.Array:
+    """
+    ``keys.grouping_key`` of each key, as large_binary. ASCII keys, the usual case, by Arrow
+    kernels: NFKC leaves ASCII as it is, casefolding it is lower-casing, and its letters and
+    digits are a-z and 0-9. Any other key goes through ``grouping_key`` itself.
+    """
+    values = pa.array(keys, pa.string())
+    forms = pc.replace_substring_regex(pc.ascii_lower(values), "[^a-z0-9]+", "")
+    is_ascii = pc.string_is_ascii(values)
+    if not pc.all(is_ascii).as_py():
+        plain = is_ascii.to_pylist()
+        forms = pa.array(
+            [form if ok else grouping_key(key) for key, form, ok in zip(keys, forms.to_pylist(), plain, strict=True)]
+        )
+    return forms.cast(pa.large_binary())
+
+
 class KeyHasher:
     def __init__(self, salt: bytes) -> None:
         self._salt = salt
 
     def hash_keys(self, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(high, low) uint64 halves of each key's 128-bit keyed hash."""
-        halves = keyed_digests((grouping_key(key).encode() for key in keys), self._salt, 16).reshape(-1, 2)
+        if not keys:
+            return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint64)
+        halves = binary_digests(grouping_forms(keys), self._salt, 16).reshape(-1, 2)
         return halves[:, 0].copy(), halves[:, 1].copy()
 
 

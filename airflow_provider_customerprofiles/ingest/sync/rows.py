@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -30,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from airflow_provider_customerprofiles.ingest.encoding import to_json_values
-from airflow_provider_customerprofiles.ingest.sync.hashing import keyed_digests
+from airflow_provider_customerprofiles.ingest.sync.hashing import binary_digests
 
 _NULL = b"~"
 _REFUSED = b"!"
@@ -193,7 +192,7 @@ class RowHasher:
         else:
             columns = [value_bytes(column) for _, column in selected]
             rows = columns[0] if len(columns) == 1 else pc.binary_join_element_wise(*columns, _NOTHING)
-        return _hashes(rows, key)
+        return binary_digests(rows, key, 8)
 
     def keys(self, batch: pa.RecordBatch) -> list[str | None]:
         """Each row's unique-key value as the encoder reads it; None where the row has none (it is refused)."""
@@ -222,11 +221,3 @@ def _key_values(column: pa.Array) -> list[Any]:
             except _REFUSALS:
                 out.append(None)
         return out
-
-
-def _hashes(rows: pa.Array, key: bytes) -> np.ndarray:
-    """BLAKE2b-64 of each row's bytes under ``key``, read straight from the Arrow buffers."""
-    _, offsets_buffer, data_buffer = rows.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[rows.offset : rows.offset + len(rows) + 1].tolist()
-    data = memoryview(data_buffer) if data_buffer is not None else memoryview(b"")
-    return keyed_digests((data[lo:hi] for lo, hi in pairwise(offsets)), key, 8)

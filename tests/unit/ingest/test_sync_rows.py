@@ -19,6 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from airflow_provider_customerprofiles.ingest.encoding import BatchEncoder
+from airflow_provider_customerprofiles.ingest.keys import grouping_key
+from airflow_provider_customerprofiles.ingest.sync.hashing import grouping_forms
 from airflow_provider_customerprofiles.ingest.sync.rows import RowHasher
 from tests.unit.ingest.test_encoding_properties import KEY_COLUMN, batches
 
@@ -164,3 +166,24 @@ def test_keys_as_the_encoder_reads_them():
     numbers = pa.record_batch({KEY_COLUMN: pa.array([7, None], pa.int64())})
     assert RowHasher(None, (KEY_COLUMN,)).keys(numbers) == ["7", None]
     assert RowHasher({"other": "other"}, (KEY_COLUMN,)).keys(numbers) == [None, None]
+
+
+KEY_TEXT = st.text(st.characters(codec="ascii"), max_size=12) | st.text(max_size=12)
+
+
+@given(st.lists(KEY_TEXT, min_size=1, max_size=20))
+def test_the_state_hashes_keys_in_the_loaders_grouping_form(keys):
+    # Arrow computes the form of ASCII keys; it must be grouping_key's, or the plan and the routing disagree.
+    assert grouping_forms(keys).to_pylist() == [grouping_key(key).encode() for key in keys]
+
+
+def test_grouping_forms_of_mixed_keys():
+    keys = ["Ann.Lee+1@Example.COM", "a_b-c", "ÄNN@ex.com", "ﬁ", "", "x y"]
+    assert grouping_forms(keys).to_pylist() == [
+        b"annlee1examplecom",
+        b"abc",
+        "änn".encode() + b"excom",
+        b"fi",
+        b"",
+        b"xy",
+    ]
