@@ -226,7 +226,6 @@ class WorkerPool:
     _STOP = object()
 
     def __init__(self, size: int, handle: Callable[[Any], None], queue_depth: int = 4) -> None:
-        self.size = size
         self._handle = handle
         self._queues: list[queue.Queue[Any]] = [queue.Queue(maxsize=queue_depth) for _ in range(size)]
         self._error: BaseException | None = None

@@ -5,6 +5,8 @@ The client is scripted (a fake of boto3's two put calls) so each test decides th
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 
@@ -93,9 +95,13 @@ class Limiter:
 
 
 class HighestJitter:
-    """Full jitter at its top: each backoff is the longest allowed, so tests can name it."""
+    """Full jitter at its top: each backoff is the longest allowed, so tests can name it; records the ranges."""
+
+    def __init__(self) -> None:
+        self.ranges: list[tuple[float, float]] = []
 
     def uniform(self, low: float, high: float) -> float:
+        self.ranges.append((low, high))
         return high
 
 
@@ -108,6 +114,7 @@ class Run:
         self.accepted: list[Row] = []
         self.rejected: list[tuple[Row, Failure]] = []
         self.sleeps: list[float] = []
+        self.jitter = HighestJitter()
         self.sender = Sender(
             client,
             "shop",
@@ -116,7 +123,7 @@ class Run:
             self.accepted.extend,
             lambda rows, failure: self.rejected.extend((row, failure) for row in rows),
             sleep=self.sleeps.append,
-            rng=HighestJitter(),
+            rng=self.jitter,
             **options,
         )
 
@@ -191,6 +198,13 @@ def test_an_item_the_service_does_not_answer_for_is_resent_as_a_server_error():
     assert run.rejected == []
 
 
+def test_an_item_failure_without_a_message_is_rejected_with_an_empty_one():
+    run = Run(ScriptedClient(lambda items: {"Failed": [{"Id": "0", "Code": 400}]}))
+    run.sender.send(ROWS[:1])
+
+    assert run.rejected == [(ROWS[0], Failure("400", "", False))]
+
+
 def test_an_item_failure_without_a_code_is_a_retryable_server_error():
     run = Run(ScriptedClient(failing({1: None}, "lost")), max_attempts=1)
     run.sender.send(ROWS[:2])
@@ -222,6 +236,7 @@ def test_backoff_doubles_from_the_base_up_to_the_cap_and_exhaustion_rejects_with
     run.sender.send(ROWS[:2])
 
     assert run.sleeps == pytest.approx([0.4, 0.8, 1.0, 1.0, 1.0])
+    assert [low for low, _ in run.jitter.ranges] == [0] * 5  # full jitter: any wait down to none
     assert run.accepted == []
     assert run.rejected == [
         (
@@ -309,6 +324,40 @@ def test_a_worker_error_stops_its_work_and_reaches_the_submitter():
     with pytest.raises(KeyError, match="worker bug"):
         pool.close()
     assert handled == [0]
+
+
+def test_a_submit_waiting_on_a_full_queue_delivers_its_task_when_room_frees():
+    started, release = threading.Event(), threading.Event()
+    handled: list[int] = []
+
+    def handle(task: int) -> None:
+        started.set()
+        release.wait()
+        handled.append(task)
+
+    pool = WorkerPool(1, handle, queue_depth=1)
+    pool.submit(0, 0)
+    started.wait()
+    pool.submit(0, 1)  # fills the queue
+    waiting = threading.Thread(target=pool.submit, args=(0, 2))
+    waiting.start()
+    waiting.join(timeout=1.0)  # long enough for its put to time out and try again
+    release.set()
+    waiting.join()
+    pool.close()
+
+    assert handled == [0, 1, 2]
+
+
+def test_a_stuck_worker_does_not_keep_the_process_alive():
+    stuck = (
+        "import threading\n"
+        "from airflow_provider_customerprofiles.ingest.sender import WorkerPool\n"
+        "pool = WorkerPool(2, lambda task: threading.Event().wait())\n"
+        "pool.submit(0, 'never finishes')\n"
+    )
+    finished = subprocess.run([sys.executable, "-c", stuck], timeout=120, check=False)
+    assert finished.returncode == 0
 
 
 def _submits(pool: WorkerPool) -> bool:
