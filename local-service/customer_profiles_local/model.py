@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import parse_qs, unquote
 
 import botocore.session
@@ -102,10 +102,10 @@ def parse_request(
         elif location == "querystring":
             if wire_name in query_params:
                 values = query_params[wire_name]
-                params[name] = _scalar_from_text(member, values) if member.type_name != "list" else values
+                params[name] = _scalar_from_text(name, member, values) if member.type_name != "list" else values
         elif location == "header":
             if wire_name.lower() in lowered_headers:
-                params[name] = _scalar_from_text(member, [lowered_headers[wire_name.lower()]])
+                params[name] = _scalar_from_text(name, member, [lowered_headers[wire_name.lower()]])
         elif wire_name in payload:
             params[name] = _from_json(member, payload[wire_name], name)
     unknown = set(payload) - {m.serialization.get("name", n) for n, m in shape.members.items()}
@@ -114,18 +114,22 @@ def parse_request(
     return params
 
 
-def _scalar_from_text(member: Shape, values: list[str]) -> Any:
+_NUMBERS_FROM_TEXT = {"integer": int, "long": int, "double": float}
+
+
+def _scalar_from_text(name: str, member: Shape, values: list[str]) -> Any:
+    """A query-string or header value as its member's type; a 400 naming the member, never the value, if it is not."""
     text = values[-1]
-    try:
-        if member.type_name in ("integer", "long"):
-            return int(text)
-        if member.type_name == "double":
-            return float(text)
-    except ValueError as exc:
-        raise BadRequest(f"Value '{text}' is not a valid {member.type_name} for {member.name}") from exc
     if member.type_name == "boolean":
         return text.lower() == "true"
-    return text
+    convert = _NUMBERS_FROM_TEXT.get(member.type_name)
+    if convert is None:
+        return text
+    try:
+        return convert(text)
+    except ValueError:
+        pass  # raised below, outside this block: the ValueError's message repeats the value
+    _fail(_child("", name, top=True), text, f"Member must be of type {member.type_name}")
 
 
 def _from_json(shape: Shape, value: Any, path: str) -> Any:
@@ -151,8 +155,8 @@ def _from_json(shape: Shape, value: Any, path: str) -> Any:
             if isinstance(value, str):
                 return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
             return dt.datetime.fromtimestamp(value, tz=dt.timezone.utc)
-        except (ValueError, OverflowError, OSError) as exc:
-            raise BadRequest(f"Value at '{path}' is not a valid timestamp") from exc
+        except (ValueError, OverflowError, OSError):
+            raise BadRequest(f"Value at '{path}' is not a valid timestamp") from None  # exc repeats the value
     return value
 
 
@@ -180,7 +184,7 @@ def validate(shape: Shape | None, params: dict[str, Any]) -> None:
     _validate(shape, params, shape.name[0].lower() + shape.name[1:] if shape.name else "input", top=True)
 
 
-def _fail(path: str, value: Any, constraint: str) -> None:
+def _fail(path: str, value: Any, constraint: str) -> NoReturn:
     shown = value if isinstance(value, int | float) and not isinstance(value, bool) else _describe(value)
     raise BadRequest(
         f"1 validation error detected: Value {shown} at '{path}' failed to satisfy constraint: {constraint}"

@@ -244,8 +244,14 @@ class _RequestHandler(PooledRequestHandler):
     disable_nagle_algorithm = True
     server: CustomerProfilesServer
 
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s %s", self.address_string(), format % args)
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # The path without its query string: query values may carry customer data.
+        path = urlsplit(getattr(self, "path", "")).path or "-"
+        log.debug("%s %s %s %s", self.address_string(), self.command or "-", path, code)
+
+    def log_error(self, format: str, *args: Any) -> None:
+        # http.server's messages quote the raw request line, which may carry customer data: numbers only.
+        log.debug("%s %s", self.address_string(), format % tuple(a if isinstance(a, int) else "..." for a in args))
 
     def _serve(self) -> None:
         length = self._body_length()
