@@ -1,7 +1,7 @@
 """Calls to the local service's ``/_emulator/...`` admin surface, SigV4-signed when credentials are given.
 
 A service started with ``--access-key-id/--secret-access-key`` verifies admin calls exactly as it verifies
-API calls: same credentials, any region. This client signs for the service's own signing name (``profile``).
+API calls: same credentials, scoped to the service's signing name (``profile``) and its ``--region``.
 """
 
 from __future__ import annotations

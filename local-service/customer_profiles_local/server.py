@@ -121,7 +121,7 @@ class CustomerProfilesServer(PooledHTTPServer):
         self.metrics = Metrics()
         self.quotas = Quotas(self.knobs.quotas)
         self.verifier = (
-            SigV4Verifier(self.knobs.access_key_id, self.knobs.secret_access_key)
+            SigV4Verifier(self.knobs.access_key_id, self.knobs.secret_access_key, self.state.config.region)
             if self.knobs.access_key_id and self.knobs.secret_access_key
             else None
         )

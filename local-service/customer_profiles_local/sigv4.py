@@ -1,7 +1,9 @@
 """Server-side SigV4 verification, with botocore's own signer recomputing the signature.
 
-Besides its one long-term key, the verifier issues temporary credentials (key, secret, session token,
-expiration), as STS does, so clients can be tested past their credentials' expiry.
+A signature counts only if its credential scope names the service's signing name and, when the verifier has
+one, its Region: AWS refuses a request signed for another service or Region. Besides its one long-term key, the
+verifier issues temporary credentials (key, secret, session token, expiration), as STS does, so clients can be
+tested past their credentials' expiry.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from customer_profiles_local.errors import BadRequest, ServiceError
+from customer_profiles_local.model import service_model
 
 _AUTH = re.compile(
     r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request,"
@@ -39,11 +42,16 @@ class _Temporary:
 
 
 class SigV4Verifier:
-    """Accepts only requests signed with the configured key, or with unexpired temporary credentials it issued."""
+    """Accepts only requests signed with the configured key, or with unexpired temporary credentials it issued.
 
-    def __init__(self, access_key_id: str, secret_access_key: str) -> None:
+    ``region``: the only Region a signature may be scoped to; None accepts any.
+    """
+
+    def __init__(self, access_key_id: str, secret_access_key: str, region: str | None = None) -> None:
         self.access_key_id = access_key_id
         self.credentials = Credentials(access_key_id, secret_access_key)
+        self.region = region
+        self.signing_name = service_model().signing_name
         self._temporary: dict[str, _Temporary] = {}
         self._lock = threading.Lock()
 
@@ -74,6 +82,7 @@ class SigV4Verifier:
         found = _AUTH.fullmatch(lowered.get("authorization", "").strip())
         if not found:
             raise ServiceError("MissingAuthenticationTokenException", "Missing or malformed SigV4 signature", 403)
+        self._check_scope(found["service"], found["region"])
         credentials = self._credentials_of(found["key"], lowered.get("x-amz-security-token"))
         signed = found["signed"].split(";")
         _check_signing_time(lowered.get("x-amz-date", ""), signed)
@@ -89,6 +98,16 @@ class SigV4Verifier:
                 403,
             )
         return found["key"]
+
+    def _check_scope(self, service: str, region: str) -> None:
+        """AWS's 403s for a credential scope naming another service or Region (IAM guide, "Troubleshoot signed
+        requests for AWS APIs": "Credential should be scoped to a valid Region, not region-code")."""
+        if service != self.signing_name:
+            message = f"Credential should be scoped to correct service: '{self.signing_name}'."
+            raise ServiceError("InvalidSignatureException", message, 403)
+        if self.region is not None and region != self.region:
+            message = f"Credential should be scoped to a valid region, not '{region}'."
+            raise ServiceError("InvalidSignatureException", message, 403)
 
     def _credentials_of(self, access_key_id: str, session_token: str | None) -> Credentials:
         """The secret that signs for this key and token; AWS's 403s for unknown or expired ones."""
