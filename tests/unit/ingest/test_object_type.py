@@ -128,9 +128,14 @@ class FlakyTarget:
 
 @pytest.fixture
 def sleeps(monkeypatch) -> list[float]:
-    """The backoff sleeps, each the longest its jitter allows."""
+    """The backoff sleeps, each the longest its jitter allows; a jitter that does not start at zero fails."""
     slept: list[float] = []
-    monkeypatch.setattr(object_type.random, "uniform", lambda low, high: high)
+
+    def full_jitter_at_its_top(low: float, high: float) -> float:
+        assert low == 0
+        return high
+
+    monkeypatch.setattr(object_type.random, "uniform", full_jitter_at_its_top)
     monkeypatch.setattr(object_type.time, "sleep", slept.append)
     return slept
 
