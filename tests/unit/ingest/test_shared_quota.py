@@ -18,10 +18,10 @@ from tests.unit.ingest.test_rate_limit import FakeClock
 class ScriptedStore:
     """Answers the limiter's two scripts as Redis would for ``loads`` loads at ``rate``, or fails while ``down``."""
 
-    def __init__(self, rate: float = 100.0, loads: int = 4) -> None:
+    def __init__(self, rate: float = 100.0, loads: int = 4, wait: float = 0.0) -> None:
         self.down = False
         self.calls = 0
-        self.rate, self.loads = rate, loads
+        self.rate, self.loads, self.wait = rate, loads, wait
 
     def register_script(self, source: str):
         def run(keys, args):
@@ -29,7 +29,7 @@ class ScriptedStore:
             if self.down:
                 raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
             if "ZADD" in source:
-                return ["0.000000", f"{self.rate:.6f}", self.loads]
+                return [f"{self.wait:.6f}", f"{self.rate:.6f}", self.loads]
             self.rate *= 0.7
             return f"{self.rate:.6f}"
 
@@ -117,3 +117,67 @@ def test_leaving_never_raises_when_the_store_is_gone(clock):
 
     with limiter(Gone(), clock):
         pass
+
+
+def test_waits_for_the_namespace_slot_the_store_gives(clock):
+    shared = limiter(ScriptedStore(rate=100, loads=1, wait=0.5), clock)
+    start = clock.now
+    shared.acquire()
+    assert clock.now - start == pytest.approx(0.5)
+
+
+def test_a_store_counting_no_loads_leaves_this_load_the_whole_rate(clock):
+    shared = limiter(ScriptedStore(rate=80, loads=0), clock)
+    shared.acquire()
+    assert shared.current_rate() == pytest.approx(80)
+
+
+def test_the_fallback_warning_names_the_namespace_error_limit_and_retry(clock, caplog):
+    store = ScriptedStore()
+    store.down = True
+    shared = limiter(store, clock, retry_after=30)
+    with caplog.at_level(logging.INFO, "airflow_provider_customerprofiles.ingest.shared_quota"):
+        shared.acquire()
+    assert [r.getMessage() for r in caplog.records] == [
+        "Shared quota store for 123456789012:us-east-1 unreachable (ConnectionError: Error 111 connecting to "
+        "127.0.0.1:6379. Connection refused.): this load paces on its own limit of 100 requests/s and asks "
+        "the store again every 30 s"
+    ]
+    assert shared.current_rate() == pytest.approx(100)
+
+
+def test_the_store_answering_again_is_logged_with_its_namespace(clock, caplog):
+    store = ScriptedStore()
+    store.down = True
+    shared = limiter(store, clock, retry_after=30)
+    shared.acquire()
+    store.down = False
+    clock.now += 30
+    caplog.clear()  # the fallback warning
+    with caplog.at_level(logging.INFO, "airflow_provider_customerprofiles.ingest.shared_quota"):
+        shared.acquire()
+    assert [r.getMessage() for r in caplog.records] == [
+        "Shared quota store 123456789012:us-east-1 answers again: pacing on the shared quota"
+    ]
+
+
+def test_a_store_failing_on_a_throttle_falls_back_and_slows_the_per_process_limit(clock):
+    store = ScriptedStore(rate=100, loads=1)
+    shared = limiter(store, clock, decrease_factor=0.5)
+    shared.acquire()
+    store.down = True
+    shared.on_throttle()
+    assert not shared.shared
+    assert shared.current_rate() == pytest.approx(50)
+
+
+def test_leaving_a_gone_store_is_logged_at_debug_only(clock, caplog):
+    class Gone(ScriptedStore):
+        def zrem(self, key, member):
+            raise RedisConnectionError("gone")
+
+    with caplog.at_level(logging.DEBUG, "airflow_provider_customerprofiles.ingest.shared_quota"):
+        limiter(Gone(), clock).close()
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("DEBUG", "Shared quota: could not leave (ConnectionError); the share frees itself within seconds")
+    ]
