@@ -42,7 +42,7 @@ _value_json = json.JSONEncoder(ensure_ascii=False, allow_nan=True, separators=("
 
 def _netstrings(payload: pa.Array, valid: pa.Array | None) -> pa.Array:
     """``<length>:<payload>`` per row, ``~`` where ``valid`` is false."""
-    lengths = pc.binary_length(payload).cast(pa.string()).cast(_BYTES)
+    lengths = pc.binary_length(payload).cast(pa.large_string()).view(_BYTES)
     framed = pc.binary_join_element_wise(lengths, payload, _COLON)
     return framed if valid is None else pc.if_else(valid, framed, pa.scalar(_NULL, _BYTES))
 
@@ -54,12 +54,12 @@ def _validity(arr: pa.Array) -> pa.Array | None:
 def _bits(arr: pa.Array) -> pa.Array:
     """Floats, dates, times, timestamps and durations by their bits (-0.0 is not 0.0); the type tag has the width."""
     width = {64: pa.int64(), 32: pa.int32(), 16: pa.int16()}[arr.type.bit_width]
-    return _netstrings(arr.view(width).cast(pa.string()).cast(_BYTES).fill_null(b""), _validity(arr))
+    return _netstrings(arr.view(width).cast(pa.large_string()).view(_BYTES).fill_null(b""), _validity(arr))
 
 
 def _as_text(arr: pa.Array) -> pa.Array:
     """Integers, booleans and decimals by Arrow's text: exact (a decimal's at its scale), whatever the width."""
-    return _netstrings(arr.cast(pa.string()).cast(_BYTES).fill_null(b""), _validity(arr))
+    return _netstrings(arr.cast(pa.large_string()).view(_BYTES).fill_null(b""), _validity(arr))
 
 
 def _raw_bytes(arr: pa.Array) -> pa.Array:
