@@ -10,6 +10,7 @@ import re
 import socket
 import threading
 import time
+import traceback
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -275,8 +276,10 @@ class _RequestHandler(PooledRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
-        except Exception:
-            log.exception("emulator bug while serving %s %s", self.command, path)
+        except Exception as exc:
+            # Where the bug is, not what its exception says: the message may quote request data (customer data).
+            where = "".join(traceback.format_tb(exc.__traceback__))
+            log.error("emulator bug while serving %s %s: %s\n%s", self.command, path, type(exc).__name__, where)
             status, payload, error_code = (
                 500,
                 b'{"Message":"Internal error in the local service"}',

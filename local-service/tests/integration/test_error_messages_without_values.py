@@ -15,6 +15,8 @@ from urllib.parse import quote, urlsplit
 import pytest
 from helpers import error_of
 
+from customer_profiles_local.ops.registry import HANDLERS
+
 MARKER = "pii-marker@example.com"
 # every spelling of the marker a message or a log line could carry
 SPELLINGS = (MARKER, quote(MARKER, safe=""), "pii-marker")
@@ -71,4 +73,18 @@ def test_a_profile_field_over_its_length_is_a_400_naming_the_member(client, doma
     assert (code, status) == ("BadRequestException", 400)
     assert "'emailAddress'" in message and "length less than or equal to 255" in message
     assert_no_marker(message)
+    assert_no_marker(service_log.text)
+
+
+def test_an_emulator_bug_is_logged_with_its_traceback_but_not_its_message(
+    customer_profiles_emulator, service_log, monkeypatch
+):
+    def list_domains_with_a_bug(state, params):
+        raise ValueError(f"no domain for {MARKER}")
+
+    monkeypatch.setitem(HANDLERS, "ListDomains", list_domains_with_a_bug)
+    status, answer = _raw(customer_profiles_emulator.url, "GET", "/domains")
+    assert (status, answer["Message"]) == (500, "Internal error in the local service")
+    assert "emulator bug while serving GET /domains: ValueError" in service_log.text
+    assert "list_domains_with_a_bug" in service_log.text  # the traceback says where
     assert_no_marker(service_log.text)
