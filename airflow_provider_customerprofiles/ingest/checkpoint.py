@@ -63,7 +63,6 @@ class Checkpoint:
     """
 
     def __init__(self, uri: str | None, s3: S3Settings | None = None) -> None:
-        self.uri = uri
         self._location = resolve(uri, s3, "checkpoint_uri") if uri else None
         self._lock = threading.RLock()
         self._files: dict[str, dict] = {}

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from airflow_provider_customerprofiles.ingest.checkpoint import Checkpoint, RangeSet
-from airflow_provider_customerprofiles.storage import S3Settings
+from airflow_provider_customerprofiles.storage import MissingSettingsError, S3Settings
 from tests.conftest import s3_client
 
 
@@ -155,3 +155,16 @@ def test_a_replaced_file_loses_its_read_mark(tmp_path):
     retry = Checkpoint(uri)
     retry.finished("f.parquet", 90)
     assert retry.read_mark("f.parquet") == 0
+
+
+def test_a_read_mark_of_one_row_is_saved(tmp_path):
+    path = tmp_path / "cp.json"
+    checkpoint = Checkpoint(str(path))
+    checkpoint.finished("f.parquet", 100)
+    checkpoint.mark_read("f.parquet", 1)
+    assert json.loads(path.read_text())["files"]["f.parquet"]["read"] == 1
+
+
+def test_a_checkpoint_location_error_names_the_argument():
+    with pytest.raises(MissingSettingsError, match=r"^s3://bucket/cp\.json \(checkpoint_uri\): "):
+        Checkpoint("s3://bucket/cp.json")
