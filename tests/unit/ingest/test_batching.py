@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import tracemalloc
 
 import pytest
 
@@ -72,3 +73,18 @@ def test_a_batch_is_ready_as_soon_as_it_is_full():
 def test_the_oldest_batch_is_sent_only_when_one_more_than_max_open_are_open():
     batches = OrderedBatches(10, max_open=3)
     assert [batches.add("same", i) for i in range(4)] == [[], [], [], [[0]]]
+
+
+def test_memory_held_does_not_grow_with_the_keys_already_sent():
+    batches = OrderedBatches(10)
+    for i in range(1_000):  # warm up: the open batches reach their steady size
+        batches.add(f"warm-{i}", i)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        for i in range(20_000):
+            batches.add(f"key-{i:06d}", i)  # every key new, each sent once its batch fills
+        grown = sum(stat.size_diff for stat in tracemalloc.take_snapshot().compare_to(before, "filename"))
+    finally:
+        tracemalloc.stop()
+    assert grown < 200_000  # a key index keeping all 20,000 keys would hold well over 1 MB
