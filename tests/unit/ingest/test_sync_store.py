@@ -1,11 +1,21 @@
-"""The sync state's storage: failures speak the storage layer's vocabulary and name sync_state_uri."""
+"""The sync state's storage: its operations on a directory and on S3, and failures that name sync_state_uri."""
 
 from __future__ import annotations
 
+import os
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from airflow_provider_customerprofiles.ingest.sync import SyncState
-from airflow_provider_customerprofiles.storage import MissingSettingsError, UnsupportedLocationError
+from airflow_provider_customerprofiles.ingest.sync.store import StateStore
+from airflow_provider_customerprofiles.storage import (
+    MissingSettingsError,
+    S3Settings,
+    StorageError,
+    UnsupportedLocationError,
+)
 
 
 def test_an_unsupported_scheme_is_refused_naming_the_argument(tmp_path, monkeypatch):
@@ -18,3 +28,70 @@ def test_an_unsupported_scheme_is_refused_naming_the_argument(tmp_path, monkeypa
 def test_an_s3_state_without_settings_is_refused_naming_the_argument():
     with pytest.raises(MissingSettingsError, match=r"s3://bucket/state \(sync_state_uri\)"):
         SyncState("s3://bucket/state", "m" * 64)
+
+
+# -- the store's operations, the same on a local directory and on S3 (moto's server over HTTP)
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request, tmp_path) -> StateStore:
+    if request.param == "local":
+        return StateStore(str(tmp_path / "state"), None)
+    server = request.getfixturevalue("moto_s3_server")
+    bucket = request.getfixturevalue("s3_bucket")
+    return StateStore(f"s3://{bucket}/state", S3Settings("testing", "testing", endpoint_url=server))
+
+
+def test_a_missing_object_reads_as_none_and_a_written_one_is_replaced_whole(store):
+    assert store.read("manifest.json") is None
+    store.write("manifest.json", b"first, longer")
+    store.write("manifest.json", b"second")
+    assert store.read("manifest.json") == b"second"
+    assert store.uri_of("manifest.json") == store.uri + "/manifest.json"
+
+
+def test_create_only_writes_once_and_the_first_writer_keeps_the_object(store):
+    assert store.create("lease.json", b"first") is True
+    assert store.create("lease.json", b"second") is False
+    assert store.read("lease.json") == b"first"
+    store.delete("lease.json")
+    assert store.read("lease.json") is None
+    assert store.create("lease.json", b"third") is True
+
+
+def test_listings_are_sorted_names_of_files_or_directories_directly_below(store):
+    table = pa.table({"h1": pa.array([1, 2], pa.uint64())})
+    for name in ("pending/run-b/2.parquet", "pending/run-b/10.parquet", "pending/run-a/1.parquet"):
+        store.write_table(name, table)
+    store.write("pending/note", b"x")
+
+    assert store.list_subdirs("pending") == ["run-a", "run-b"]
+    assert store.list_dir("pending") == ["note"]
+    assert store.list_dir("pending/run-b") == ["10.parquet", "2.parquet"]
+    assert store.list_dir("nothing-here") == [] and store.list_subdirs("nothing-here") == []
+    store.delete_dir("pending/run-b")
+    assert store.list_subdirs("pending") == ["run-a"]
+
+
+def test_tables_round_trip_compressed_and_a_missing_one_reads_as_none(store):
+    table = pa.table({"h1": pa.array([3, 1], pa.uint64()), "fp": pa.array([7, 9], pa.uint64())})
+
+    store.write_table("generations/gen-1/bucket-00000.parquet", table)
+
+    assert store.read_table("generations/gen-1/bucket-00000.parquet").equals(table)
+    assert store.read_table("generations/gen-1/bucket-00001.parquet") is None
+    location = store.location_of("generations/gen-1/bucket-00000.parquet")
+    with location.filesystem.open_input_file(location.path) as source:
+        assert pq.ParquetFile(source).metadata.row_group(0).column(0).compression == "ZSTD"
+
+
+def test_a_local_lease_is_readable_by_its_owner_only(tmp_path):
+    store = StateStore(str(tmp_path / "state"), None)
+    store.create("lease.json", b"{}")
+    assert os.stat(tmp_path / "state" / "lease.json").st_mode & 0o777 == 0o600
+
+
+def test_a_create_that_s3_refuses_for_another_reason_fails_naming_the_state(moto_s3_server):
+    store = StateStore("s3://no-such-bucket/state", S3Settings("testing", "testing", endpoint_url=moto_s3_server))
+    with pytest.raises(StorageError, match=r"s3://no-such-bucket/state/lease.json \(sync_state_uri\)"):
+        store.create("lease.json", b"{}")
