@@ -259,7 +259,7 @@ def float16_of(value: float) -> float:
 
 @pytest.mark.parametrize(
     ("stored", "text"),
-    [(0.1, "0.1"), (65504, "65500.0"), (-(2.0**-24), "-6e-08"), (1 / 3, "0.3333"), (1.5, "1.5")],
+    [(0.1, "0.1"), (65504, "65500.0"), (-(2.0**-24), "-6e-08"), (1 / 3, "0.3333"), (1.5, "1.5"), (1000.5, "1000.5")],
 )
 def test_float16_is_written_at_its_own_shortest_round_trip_text(stored, text):
     [value] = to_json_values(pa.array([stored], pa.float16()))
@@ -285,6 +285,16 @@ def test_a_type_without_a_mapping_inside_a_struct_fails_naming_the_column(column
     # Before the type tree was walked, pyarrow aborted the whole process here.
     with pytest.raises(UnsupportedTypeError, match=r"^Column 'odd' of f\.parquet has Arrow type "):
         check_encodable(pa.schema([("fine", pa.int64()), ("odd", column_type)]), "f.parquet")
+
+
+def test_a_type_whose_conversion_pyarrow_cannot_run_fails_naming_the_column():
+    # every type in the tree maps to JSON, but pyarrow has no take kernel for string_view dictionaries
+    with pytest.raises(UnsupportedTypeError, match=r"^Column 'tag' of f\.parquet has Arrow type dictionary<"):
+        check_encodable(pa.schema([("tag", pa.dictionary(pa.int8(), pa.string_view()))]), "f.parquet")
+
+
+def test_extension_types_are_encodable_as_their_storage():
+    check_encodable(pa.schema([("doc", pa.json_()), ("id", pa.uuid()), ("flag", pa.bool8())]), "f.parquet")
 
 
 def test_a_refused_value_is_left_out_of_the_row_even_when_nulls_are_kept():
