@@ -54,6 +54,21 @@ ensure_compose() {
   fi
 }
 
+# Debian's chromium for tests/e2e/test_browser.py, which drives the Airflow UI in it with Playwright
+# (`playwright install` needs a download site CI cannot reach); installed when apt can.
+ensure_chromium() {
+  if [[ -x /usr/bin/chromium ]]; then
+    return
+  fi
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "Installing Debian's chromium for the browser test..."
+    apt-get install -y -qq chromium >/dev/null \
+      || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+  else
+    echo "No /usr/bin/chromium: tests/e2e/test_browser.py will fail (apt-get install chromium)" >&2
+  fi
+}
+
 # mutmut (config in pyproject.toml [tool.mutmut]) from a fresh mutants/ copy, so no stale copy of an edited
 # file is tested; MODULE arguments (ingest/encoding.py, matches/) limit which mutants run.
 mutate() {
@@ -86,6 +101,7 @@ case "${1:-}" in
   test)
     setup
     ensure_compose
+    ensure_chromium
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check .
     NO_MKDOCS_2_WARNING=1 "$VENV/bin/mkdocs" build --strict --quiet
