@@ -42,6 +42,12 @@ MANUAL_SOURCE = "_manual"
 PROFILE_ID_KEY = "_profileId"
 
 _NOT_PHONE = re.compile(r"[^0-9+]")
+# Admin guide, "Object type mapping definition details", ContentType (paraphrased): a PHONE_NUMBER value is
+# processed so that agents can search for it in any format; its example: "+15551234567" matches "(555)-123-4567".
+# (https://docs.aws.amazon.com/connect/latest/adminguide/object-type-mapping-definition-details.html)
+# So a ten-digit number written without a country code is read as +1, the only case the guide documents.
+_DOCUMENTED_COUNTRY_CODE = "+1"
+_NATIONAL_DIGITS = 10
 
 
 def normalise(content_type: str, value: str) -> str:
@@ -51,6 +57,8 @@ def normalise(content_type: str, value: str) -> str:
     if content_type == "PHONE_NUMBER":
         digits = _NOT_PHONE.sub("", value)
         digits = digits[:1] + digits[1:].replace("+", "")
+        if len(digits) == _NATIONAL_DIGITS and digits.isdigit():
+            return _DOCUMENTED_COUNTRY_CODE + digits
         return digits or value.strip()
     if content_type == "NAME":
         return " ".join(value.split()).casefold()

@@ -18,12 +18,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from airflow_provider_customerprofiles.ingest.keys import grouping_key
+from airflow_provider_customerprofiles.ingest.keys import NATIONAL_NUMBER, grouping_key
 
 # Part of every mapping fingerprint: a state whose hashes were computed another way counts
 # every row as changed once (and is rebuilt) instead of missing changes. Change it with
 # the key hash, the row bytes of .rows, or the encoder's JSON for the same values.
-SCHEME = "blake2b-keys/arrow-netstring-rows/1"
+SCHEME = "blake2b-keys/arrow-netstring-rows/2"
 
 
 def keyed_digests(messages: Iterable[bytes | memoryview], key: bytes, size: int) -> np.ndarray:
@@ -53,6 +53,7 @@ def grouping_forms(keys: Sequence[str]) -> pa.Array:
     """
     values = pa.array(keys, pa.string())
     forms = pc.replace_substring_regex(pc.ascii_lower(values), "[^a-z0-9]+", "")
+    forms = pc.replace_substring_regex(forms, NATIONAL_NUMBER.pattern, r"\1")
     is_ascii = pc.string_is_ascii(values)
     if not pc.all(is_ascii).as_py():
         plain = is_ascii.to_pylist()

@@ -15,7 +15,7 @@ from customer_profiles_local.profile_index import derived_search_values, normali
     [
         ("EMAIL_ADDRESS", "  Ana.Lima@Example.COM ", "ana.lima@example.com"),
         ("PHONE_NUMBER", "+1 (555) 010-0199", "+15550100199"),
-        ("PHONE_NUMBER", "555.010.0199", "5550100199"),
+        ("PHONE_NUMBER", "555.010.0199", "+15550100199"),  # ten digits read as +1, as AWS's example
         ("NAME", "  Ana   MARIA lima ", "ana maria lima"),
         ("STRING", " Case Kept ", "Case Kept"),
         ("NUMBER", "007", "007"),

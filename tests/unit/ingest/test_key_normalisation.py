@@ -18,6 +18,7 @@ from customer_profiles_local.profile_index import normalise
         ("\uff4b\uff11", "k1"),  # full-width forms: NFKC
         ("Ann  Lee", "ann lee"),
         ("+1 (555) 010-0000", "15550100000"),
+        ("+15551234567", "(555)-123-4567"),  # AWS's own example of one phone number
     ],
 )
 def test_values_the_service_may_equate_group_together(first, second):
@@ -27,6 +28,7 @@ def test_values_the_service_may_equate_group_together(first, second):
 @pytest.mark.parametrize("content_type", ["STRING", "EMAIL_ADDRESS", "PHONE_NUMBER", "NAME"])
 def test_at_least_as_broad_as_the_local_service(content_type):
     values = ["K-1", "K-1 ", " k-1", "A@x.com", "a@X.COM ", "+1 555 0100", "15550100", "Ann  Lee", "ann lee"]
+    values += ["+1 (555) 010-0199", "555.010.0199", "15550100199"]
     for a in values:
         for b in values:
             if normalise(content_type, a) == normalise(content_type, b):
