@@ -13,7 +13,13 @@ from dataclasses import dataclass
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from airflow_provider_customerprofiles.ingest.sender import Failure, Sender, WorkerPool, failure_from_client_error
+from airflow_provider_customerprofiles.ingest.sender import (
+    CallerRefused,
+    Failure,
+    Sender,
+    WorkerPool,
+    failure_from_client_error,
+)
 from tests.eventually import eventually
 
 
@@ -25,10 +31,10 @@ class Row:
 ROWS = [Row(f'{{"id": "{i}"}}') for i in range(4)]
 
 
-def client_error(status: int | None, code: str | None = None, message: str = "why") -> ClientError:
+def client_error(status: int | None, code: str | None = None, message: str | None = "why") -> ClientError:
     response: dict = {"ResponseMetadata": {"HTTPStatusCode": status} if status else {}}
     if code:
-        response["Error"] = {"Code": code, "Message": message}
+        response["Error"] = {"Code": code} if message is None else {"Code": code, "Message": message}
     return ClientError(response, "BatchPutProfileObject")
 
 
@@ -279,6 +285,33 @@ def test_a_call_refused_as_a_client_error_rejects_every_item_at_once():
 
     assert run.rejected == [(row, Failure("400", "BadRequestException: Object is not JSON", False)) for row in ROWS[:2]]
     assert run.counts() == (1, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("message", "said"),
+    [("User is not authorized", "AccessDeniedException: User is not authorized"), (None, "AccessDeniedException: ")],
+)
+def test_a_refused_caller_stops_the_load_keeping_what_was_settled(message, said):
+    run = Run(ScriptedClient(failing({1: 503}), client_error(403, "AccessDeniedException", message)))
+
+    with pytest.raises(CallerRefused) as refused:
+        run.sender.send(ROWS[:2])
+
+    assert str(refused.value) == (
+        f"Customer Profiles refused the load's requests: {said}. "
+        "Rows settled so far are checkpointed; a retry with working credentials resumes after them"
+    )
+    assert run.accepted == [ROWS[0]]
+    assert run.rejected == []
+    assert len(run.client.calls) == 2
+
+
+def test_a_client_error_without_an_error_document_is_retried_by_its_status():
+    run = Run(ScriptedClient(client_error(503)))
+    run.sender.send(ROWS[:1])
+
+    assert run.accepted == ROWS[:1]
+    assert run.counts() == (2, 1, 0)
 
 
 @pytest.mark.parametrize(

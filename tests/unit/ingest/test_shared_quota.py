@@ -161,7 +161,7 @@ def test_the_store_answering_again_is_logged_with_its_namespace(clock, caplog):
     ]
 
 
-def test_a_store_failing_on_a_throttle_falls_back_and_slows_the_per_process_limit(clock):
+def test_a_store_failing_on_a_throttle_falls_back_and_slows_the_per_process_limit(clock, caplog):
     store = ScriptedStore(rate=100, loads=1)
     shared = limiter(store, clock, decrease_factor=0.5)
     shared.acquire()
@@ -169,6 +169,19 @@ def test_a_store_failing_on_a_throttle_falls_back_and_slows_the_per_process_limi
     shared.on_throttle()
     assert not shared.shared
     assert shared.current_rate() == pytest.approx(50)
+    [warning] = caplog.records
+    assert "unreachable (ConnectionError: Error 111 connecting" in warning.getMessage()
+
+
+def test_a_store_still_down_at_the_next_probe_is_not_warned_about_again(clock, caplog):
+    store = ScriptedStore()
+    store.down = True
+    shared = limiter(store, clock, retry_after=30)
+    shared.acquire()
+    clock.now += 30
+    shared.acquire()
+    assert store.calls == 2
+    assert len(caplog.records) == 1
 
 
 def test_leaving_a_gone_store_is_logged_at_debug_only(clock, caplog):
