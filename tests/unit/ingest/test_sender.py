@@ -32,7 +32,7 @@ ROWS = [Row(f'{{"id": "{i}"}}') for i in range(4)]
 
 
 def client_error(status: int | None, code: str | None = None, message: str | None = "why") -> ClientError:
-    response: dict = {"ResponseMetadata": {"HTTPStatusCode": status} if status else {}}
+    response: dict = {"ResponseMetadata": {"HTTPStatusCode": status}} if status else {}
     if code:
         response["Error"] = {"Code": code} if message is None else {"Code": code, "Message": message}
     return ClientError(response, "BatchPutProfileObject")
