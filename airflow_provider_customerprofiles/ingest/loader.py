@@ -400,16 +400,23 @@ class _Run:
         )
         return plan
 
-    def _stage(self, chunk: _Chunk) -> None:
-        """Put what the service accepted of a finished range into the sync state's staged parts."""
+    def _stage(self, chunks: list[_Chunk]) -> None:
+        """
+        Put what the service accepted of finished ranges into the sync state, as one staged part:
+        a part per range cost a Parquet write (and a read at the commit) per 5,000 rows.
+        """
         assert self.sync is not None and self.plan is not None
-        numbers, keys, fingerprints = zip(*chunk.accepted_rows, strict=True)
-        h1, h2 = self.sync.hash_keys(keys)
-        fp = np.asarray(fingerprints, dtype=np.uint64)
-        ranks = rank(self.file_numbers[chunk.file_uri], np.asarray(numbers, dtype=np.int64))
+        accepted = [(chunk, row) for chunk in chunks for row in chunk.accepted_rows]
+        if not accepted:
+            return
+        h1, h2 = self.sync.hash_keys([key for _, (_, key, _) in accepted])
+        fp = np.asarray([fingerprint for _, (_, _, fingerprint) in accepted], dtype=np.uint64)
+        files = np.asarray([self.file_numbers[chunk.file_uri] for chunk, _ in accepted], dtype=np.int64)
+        ranks = rank(files, np.asarray([row for _, (row, _, _) in accepted], dtype=np.int64))
         fp, sizes = self.plan.staged(ranks, fp)
-        self.sync.stage(chunk.name, Accepted(h1, h2, fp, ranks, sizes))
-        chunk.accepted_rows.clear()
+        self.sync.stage(f"{chunks[0].name}-to-{chunks[-1].name}", Accepted(h1, h2, fp, ranks, sizes))
+        for chunk in chunks:
+            chunk.accepted_rows.clear()
 
     def _commit(self) -> None:
         """
@@ -432,9 +439,7 @@ class _Run:
         self.dead_letters.flush(chunk.name for chunk in ready)
         if self.sync is not None:
             self.sync.lease.check()
-            for chunk in ready:
-                if chunk.accepted_rows:
-                    self._stage(chunk)
+            self._stage(ready)
         self.done, self.settled = done, self.settled[len(ready) :]
         for chunk in ready:
             self.checkpoint.record(chunk.file_uri, done[chunk.file_uri])

@@ -21,8 +21,9 @@ ROW_BITS = 40
 RUN_SHIFT = 56
 
 
-def rank(file_number: int, rows: np.ndarray) -> np.ndarray:
-    return (np.int64(file_number) << np.int64(ROW_BITS)) | rows.astype(np.int64)
+def rank(file_number: int | np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Each row's place in the input: its file number (one, or one per row) above its row number."""
+    return (np.asarray(file_number, dtype=np.int64) << np.int64(ROW_BITS)) | rows.astype(np.int64)
 
 
 def _starts(h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
