@@ -7,6 +7,7 @@ themselves run against a real Redis in tests/integration/ingest/test_shared_quot
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -194,3 +195,67 @@ def test_leaving_a_gone_store_is_logged_at_debug_only(clock, caplog):
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
         ("DEBUG", "Shared quota: could not leave (ConnectionError); the share frees itself within seconds")
     ]
+
+
+def test_the_per_process_fallback_paces_with_this_limiters_settings(clock):
+    store = ScriptedStore()
+    store.down = True
+    shared = limiter(store, clock, min_rate=20, decrease_factor=0.1, cooldown=5, recovery_per_second=2)
+    shared.acquire()
+    shared.on_throttle()
+    assert shared.current_rate() == pytest.approx(20)  # 100 x 0.1, but not below min_rate
+    clock.now += 1
+    shared.on_throttle()  # within the cooldown: ignored
+    assert shared.current_rate() == pytest.approx(22)  # recovering at 2/s
+
+
+def test_by_default_throttles_a_second_apart_both_slow_the_fallback_and_the_store_is_asked_every_30_s(clock):
+    store = ScriptedStore()
+    store.down = True
+    shared = limiter(store, clock)
+    shared.acquire()
+    shared.on_throttle()
+    clock.now += 0.5
+    shared.on_throttle()  # within the one-second cooldown
+    clock.now += 1.0
+    shared.on_throttle()
+    assert shared.current_rate() == pytest.approx((70 + 15) * 0.7)  # recovering at a tenth of the ceiling a second
+    clock.now += 30 - 1.5 - 0.001
+    shared.acquire()
+    assert store.calls == 1
+    clock.now += 0.001
+    shared.acquire()
+    assert store.calls == 2
+
+
+def test_while_one_caller_probes_the_store_the_others_stay_on_the_fallback(clock):
+    class Probed(ScriptedStore):
+        def __init__(self) -> None:
+            super().__init__(rate=100, loads=1)
+            self.probing, self.answer = threading.Event(), threading.Event()
+
+        def register_script(self, source: str):
+            run = super().register_script(source)
+
+            def blocking(keys, args):
+                if not self.down:
+                    self.probing.set()
+                    self.answer.wait(timeout=10)  # a second probe would wait here, then be counted
+                return run(keys, args)
+
+            return blocking
+
+    store = Probed()
+    store.down = True
+    shared = limiter(store, clock, retry_after=30)
+    shared.acquire()
+    store.down = False
+    clock.now += 30
+    probe = threading.Thread(target=shared.acquire)
+    probe.start()
+    store.probing.wait()
+    shared.acquire()  # the probe has not answered yet
+    store.answer.set()
+    probe.join()
+    assert store.calls == 2
+    assert shared.shared
