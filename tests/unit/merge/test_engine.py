@@ -8,6 +8,8 @@ import logging
 import pytest
 
 from airflow_provider_customerprofiles.merge import MergeOptions, PreviewExceedsPlan, merge_matches
+from airflow_provider_customerprofiles.storage import S3Settings
+from tests.conftest import s3_client
 from tests.unit.merge.conftest import PREVIEW_SETTINGS
 
 LOGGER = "airflow_provider_customerprofiles.merge"
@@ -73,7 +75,9 @@ def test_the_preview_guard_refuses_a_real_run_before_any_merge_and_audit(merge_d
     matches = merge_domain.publish(group("a", 0.99, a), group("b", 0.95, b))
     audit = tmp_path / "merges.jsonl"
 
-    with pytest.raises(PreviewExceedsPlan, match="says 3 profiles would be merged, more than the 1 this run plans"):
+    with pytest.raises(
+        PreviewExceedsPlan, match=r"says 3 profiles would be merged, more than the 1 .* \(max_merges=1\)"
+    ):
         merge_matches(merge_domain.client, matches, options(merge_domain, audit, dry_run=False, max_merges=1))
 
     assert merge_domain.calls("MergeProfiles") == 0
@@ -131,3 +135,23 @@ def test_a_merge_failing_midway_still_audits_the_merges_done(merge_domain, tmp_p
 
     assert outcomes(audit) == [("first", "merged")]
     assert merge_domain.existing([first, middle, last]) == {first, last}
+
+
+def test_the_preview_is_asked_with_the_runs_settings_and_the_audit_goes_to_s3(
+    merge_domain, tmp_path, moto_s3_server, s3_bucket
+):
+    a = merge_domain.profiles(2, "a@example.com")
+    matches = merge_domain.publish(group("a", 0.99, a))
+    sent = []
+    merge_domain.client.meta.events.register(
+        "provide-client-params.customer-profiles.GetAutoMergingPreview", lambda params, **_: sent.append(params)
+    )
+    source = {"ConflictResolvingModel": "SOURCE", "SourceName": "Customer"}
+    settings = S3Settings("testing", "testing", endpoint_url=moto_s3_server)
+    uri = f"s3://{s3_bucket}/merges/run.jsonl"
+
+    merge_matches(merge_domain.client, matches, options(merge_domain, uri, conflict_resolution=source), settings)
+
+    assert [params["ConflictResolution"] for params in sent] == [source]
+    body = s3_client(moto_s3_server).get_object(Bucket=s3_bucket, Key="merges/run.jsonl")["Body"].read()
+    assert [json.loads(line)["outcome"] for line in body.decode().splitlines()] == ["would_merge"]

@@ -14,7 +14,7 @@ def test_groups_at_the_bar_with_two_distinct_profiles_come_best_first_then_by_ma
     matches = [
         match("below", 0.89, "p1", "p2"),
         match("m-b", 0.9, "p4", "p3", "p4"),
-        match("m-a", 0.9, "p6", "p5"),
+        match("A", 0.9, "p6", "p5"),
         match(None, 0.9, "p8", "p7"),
         match("one-profile", 1.0, "p9", "p9"),
         match("no-score", None, "p1", "p2"),
@@ -29,7 +29,7 @@ def test_groups_at_the_bar_with_two_distinct_profiles_come_best_first_then_by_ma
     assert groups == [
         MatchGroup("top", 1.0, ("a", "b")),
         MatchGroup(None, 0.9, ("p7", "p8")),
-        MatchGroup("m-a", 0.9, ("p5", "p6")),
+        MatchGroup("A", 0.9, ("p5", "p6")),
         MatchGroup("m-b", 0.9, ("p3", "p4")),
     ]
     assert all(type(group.confidence_score) is float for group in groups)
@@ -96,6 +96,7 @@ def test_a_group_larger_than_one_batch_get_call_is_checked_whole(merge_domain):
     assert group.main_profile_id == ids[1]
     assert group.merged_profile_ids == tuple(ids[2:30] + ids[31:])
     assert plan.profiles_planned == 42
+    assert merge_domain.calls("BatchGetProfile") == 3, "20 ids a call"
 
 
 def test_the_audit_line_holds_ids_score_and_outcome(merge_domain):

@@ -65,8 +65,12 @@ def test_without_a_conflict_resolution_anywhere_recency_is_used(customer_profile
 
 
 def test_without_a_consolidation_anywhere_the_preview_is_refused_naming_the_domain(merge_domain):
-    with pytest.raises(ValueError, match=rf"Domain {merge_domain.name} has no Matching.AutoMerging.Consolidation"):
+    with pytest.raises(ValueError) as refused:
         auto_merging_preview(merge_domain.client, merge_domain.name, 0.9, conflict_resolution=RECENCY)
+    assert str(refused.value) == (
+        f"Domain {merge_domain.name} has no Matching.AutoMerging.Consolidation: pass consolidation "
+        '(for example {"MatchingAttributesList": [["EmailAddress"]]}).'
+    )
     assert merge_domain.calls("GetAutoMergingPreview") == 0
 
 
@@ -79,3 +83,24 @@ def test_a_preview_up_to_the_plan_passes_and_one_beyond_it_is_refused_with_the_n
         "GetAutoMergingPreview says 5 profiles would be merged, more than the 4 this run plans to merge "
         "(max_merges=2). Review the matches, then raise max_merges or set check_preview=False."
     )
+
+
+def test_the_domains_conflict_resolution_is_what_the_preview_is_asked_with(customer_profiles_emulator):
+    source = {"ConflictResolvingModel": "SOURCE", "SourceName": "Customer"}
+    domain = new_domain(
+        customer_profiles_emulator,
+        AutoMerging={"Enabled": False, "Consolidation": BY_PHONE, "ConflictResolution": source},
+    )
+    seed_group_sharing_a_phone_not_an_email(domain)
+    sent = []
+    domain.client.meta.events.register(
+        "provide-client-params.customer-profiles.GetAutoMergingPreview", lambda params, **_: sent.append(params)
+    )
+
+    auto_merging_preview(domain.client, domain.name, 0.9)
+    auto_merging_preview(domain.client, domain.name, 0.9, consolidation=BY_EMAIL)
+
+    assert [(params["Consolidation"], params["ConflictResolution"]) for params in sent] == [
+        (BY_PHONE, source),
+        (BY_EMAIL, source),
+    ]
