@@ -127,3 +127,22 @@ class Pager:
         output = meta.service_model.operation_model(meta.method_to_api_mapping[operation]).output_shape
         (field,) = (name for name, shape in output.members.items() if shape.type_name == "list")
         return field
+
+
+def get_profile(client, domain: str, profile_id: str) -> dict:
+    """The profile, through BatchGetProfile (fails when it does not exist)."""
+    response = client.batch_get_profile(DomainName=domain, ProfileIds=[profile_id])
+    assert response["Errors"] == [], response["Errors"]
+    return response["Profiles"][0]
+
+
+def error_code(call: Callable[..., Any], **kwargs: Any) -> str:
+    return error_of(call, **kwargs)[0]
+
+
+def search_items(client, domain: str, key_name: str, *values: str, **kwargs: Any) -> list[dict]:
+    return client.search_profiles(DomainName=domain, KeyName=key_name, Values=list(values), **kwargs)["Items"]
+
+
+def profile_ids(items: list[dict]) -> set[str]:
+    return {item["ProfileId"] for item in items}

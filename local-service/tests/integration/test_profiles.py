@@ -3,26 +3,7 @@ exact shape of BatchGetProfile's answer and the update time. The documented rest
 
 from __future__ import annotations
 
-from helpers import error_of, stats
-
-
-def get(client, domain, profile_id) -> dict:
-    """The profile, through BatchGetProfile (fails when it does not exist)."""
-    response = client.batch_get_profile(DomainName=domain, ProfileIds=[profile_id])
-    assert response["Errors"] == [], response["Errors"]
-    return response["Profiles"][0]
-
-
-def error_code(call, **kwargs) -> str:
-    return error_of(call, **kwargs)[0]
-
-
-def search(client, domain, key_name, *values, **kwargs) -> list[dict]:
-    return client.search_profiles(DomainName=domain, KeyName=key_name, Values=list(values), **kwargs)["Items"]
-
-
-def ids(items) -> set[str]:
-    return {item["ProfileId"] for item in items}
+from helpers import error_code, get_profile, profile_ids, search_items, stats
 
 
 def test_batch_get_returns_only_the_fields_set_and_a_404_per_missing_id(client, domain):
@@ -62,19 +43,19 @@ def test_search_by_each_predefined_key(client, domain):
     )["ProfileId"]
     client.create_profile(DomainName=domain, FirstName="Carla", EmailAddress="carla@example.com")
 
-    assert ids(search(client, domain, "_profileId", ana)) == {ana}
-    assert ids(search(client, domain, "_account", "ACC-1")) == {ana}
-    assert ids(search(client, domain, "_email", "ana.lima@example.COM")) == {ana}  # case-insensitive
-    assert ids(search(client, domain, "_email", "bob@corp.example")) == {bob}  # BusinessEmailAddress
-    assert ids(search(client, domain, "_phone", "+15550100199")) == {ana}  # formatting does not matter
-    assert ids(search(client, domain, "_phone", "+1 555 010 0200", "+1 555 010 0300")) == {bob}
-    assert ids(search(client, domain, "_fullName", "ana lima")) == {ana}
-    assert ids(search(client, domain, "_fullName", "ANA  MARIA LIMA")) == {ana}
-    assert ids(search(client, domain, "_fullName", "Bob Lima", "Ana Lima")) == {ana, bob}
-    assert search(client, domain, "_fullName", "Lima") == []
-    assert search(client, domain, "_email", "nobody@example.com") == []
-    assert search(client, domain, "no_such_key", "x") == []
-    found = search(client, domain, "_phone", "+15550100200", "+15550100300")[0]
+    assert profile_ids(search_items(client, domain, "_profileId", ana)) == {ana}
+    assert profile_ids(search_items(client, domain, "_account", "ACC-1")) == {ana}
+    assert profile_ids(search_items(client, domain, "_email", "ana.lima@example.COM")) == {ana}  # case-insensitive
+    assert profile_ids(search_items(client, domain, "_email", "bob@corp.example")) == {bob}  # BusinessEmailAddress
+    assert profile_ids(search_items(client, domain, "_phone", "+15550100199")) == {ana}  # formatting does not matter
+    assert profile_ids(search_items(client, domain, "_phone", "+1 555 010 0200", "+1 555 010 0300")) == {bob}
+    assert profile_ids(search_items(client, domain, "_fullName", "ana lima")) == {ana}
+    assert profile_ids(search_items(client, domain, "_fullName", "ANA  MARIA LIMA")) == {ana}
+    assert profile_ids(search_items(client, domain, "_fullName", "Bob Lima", "Ana Lima")) == {ana, bob}
+    assert search_items(client, domain, "_fullName", "Lima") == []
+    assert search_items(client, domain, "_email", "nobody@example.com") == []
+    assert search_items(client, domain, "no_such_key", "x") == []
+    found = search_items(client, domain, "_phone", "+15550100200", "+15550100300")[0]
     assert found["FoundByItems"] == [{"KeyName": "_phone", "Values": ["+15550100200", "+15550100300"]}]
     assert found["FirstName"] == "Bob"
 
@@ -106,4 +87,4 @@ def test_merge_refuses_unknown_and_inconsistent_ids(client, domain):
     )
     # nothing changed
     assert stats(client, domain)["ProfileCount"] == 3
-    assert get(client, domain, other)["FirstName"] == "B"
+    assert get_profile(client, domain, other)["FirstName"] == "B"

@@ -15,7 +15,10 @@ import pytest
 from helpers import (
     create_customer_object_type,
     customer,
-    error_of,
+    error_code,
+    get_profile,
+    profile_ids,
+    search_items,
     search_one,
 )
 from matching_support import eventually, wait_for_stats
@@ -23,37 +26,18 @@ from matching_support import eventually, wait_for_stats
 pytestmark = pytest.mark.parity
 
 
-def get(client, domain, profile_id) -> dict:
-    """The profile, through BatchGetProfile (fails when it does not exist)."""
-    response = client.batch_get_profile(DomainName=domain, ProfileIds=[profile_id])
-    assert response["Errors"] == [], response["Errors"]
-    return response["Profiles"][0]
-
-
-def error_code(call, **kwargs) -> str:
-    return error_of(call, **kwargs)[0]
-
-
-def search(client, domain, key_name, *values, **kwargs) -> list[dict]:
-    return client.search_profiles(DomainName=domain, KeyName=key_name, Values=list(values), **kwargs)["Items"]
-
-
-def searched(client, domain, key_name, value, profile_ids: set[str]) -> None:
-    """Wait until SearchProfiles by ``key_name`` finds exactly ``profile_ids`` (the index follows a write)."""
+def searched(client, domain, key_name, value, expected: set[str]) -> None:
+    """Wait until SearchProfiles by ``key_name`` finds exactly ``expected`` (the index follows a write)."""
     eventually(
-        lambda: ids(search(client, domain, key_name, value)),
-        lambda found: found == profile_ids,
-        f"search by {key_name} to find {len(profile_ids)} profile(s)",
+        lambda: profile_ids(search_items(client, domain, key_name, value)),
+        lambda found: found == expected,
+        f"search by {key_name} to find {len(expected)} profile(s)",
     )
 
 
 def found_by(item: dict) -> set[tuple[str, tuple[str, ...]]]:
     """An item's FoundByItems as a set of (key name, values): the reference gives them no order."""
     return {(found["KeyName"], tuple(found["Values"])) for found in item["FoundByItems"]}
-
-
-def ids(items) -> set[str]:
-    return {item["ProfileId"] for item in items}
 
 
 def profile_count(count: int):
@@ -94,7 +78,7 @@ def test_update_clears_empty_strings_and_keeps_omitted_fields(client, domain):
         Address={"City": "", "PostalCode": "4000"},
         Attributes={"tier": "", "region": "north"},
     )
-    profile = get(client, domain, profile_id)
+    profile = get_profile(client, domain, profile_id)
     kept = ("FirstName", "EmailAddress", "BusinessName")
     assert [profile.get(name) for name in kept] == ["Ana", "ana@example.com", "Lima Lda"]
     assert "LastName" not in profile
@@ -104,8 +88,8 @@ def test_update_clears_empty_strings_and_keeps_omitted_fields(client, domain):
     searched(client, domain, "_email", "ana@example.com", {profile_id})
     client.update_profile(DomainName=domain, ProfileId=profile_id, EmailAddress="", Address={"Address1": ""})
     searched(client, domain, "_email", "ana@example.com", set())
-    assert "EmailAddress" not in get(client, domain, profile_id)
-    assert get(client, domain, profile_id)["Address"] == {"Country": "PT", "PostalCode": "4000"}
+    assert "EmailAddress" not in get_profile(client, domain, profile_id)
+    assert get_profile(client, domain, profile_id)["Address"] == {"Country": "PT", "PostalCode": "4000"}
     assert error_code(client.update_profile, DomainName=domain, ProfileId="0" * 32, FirstName="x") == (
         "ResourceNotFoundException"
     )
@@ -148,7 +132,7 @@ def test_search_with_additional_keys_and_or_and(client, domain):
     }
     either = eventually(  # OR is the default
         lambda: client.search_profiles(DomainName=domain, **keys)["Items"],
-        lambda items: ids(items) == {ana, other_ana, carla},
+        lambda items: profile_ids(items) == {ana, other_ana, carla},
         "the three profiles indexed",
     )
     by_id = {item["ProfileId"]: found_by(item) for item in either}
@@ -157,10 +141,10 @@ def test_search_with_additional_keys_and_or_and(client, domain):
     assert by_id[carla] == {("_email", ("carla@x.io",))}
 
     both = client.search_profiles(DomainName=domain, LogicalOperator="AND", **keys)["Items"]
-    assert ids(both) == {ana}
+    assert profile_ids(both) == {ana}
     assert {key_name for key_name, _ in found_by(both[0])} == {"_fullName", "_email", "segment"}
     explicit_or = client.search_profiles(DomainName=domain, LogicalOperator="OR", **keys)["Items"]
-    assert ids(explicit_or) == ids(either)
+    assert profile_ids(explicit_or) == profile_ids(either)
 
 
 def test_search_pages_with_the_default_and_a_given_page_size(pager, client, domain):
@@ -182,7 +166,7 @@ def test_search_pages_with_the_default_and_a_given_page_size(pager, client, doma
         pager.iterate_pages("search_profiles", DomainName=domain, KeyName="club", Values=["gold"], MaxResults=7)
     )
     assert all(len(page["Items"]) <= 7 for page in pages) and len(pages) >= 4
-    assert ids(item for page in pages for item in page["Items"]) == members
+    assert profile_ids(item for page in pages for item in page["Items"]) == members
     everything = list(pager.iterate_items("search_profiles", DomainName=domain, KeyName="club", Values=["gold"]))
     assert len(everything) == 23
 
@@ -200,7 +184,7 @@ def test_add_and_delete_profile_keys(client, domain):
         "Message"
     ]
     searched(client, domain, "loyalty", "L1", set())
-    assert ids(search(client, domain, "loyalty", "L2")) == {profile_id}
+    assert profile_ids(search_items(client, domain, "loyalty", "L2")) == {profile_id}
     assert (
         error_code(client.delete_profile_key, DomainName=domain, ProfileId=profile_id, KeyName="loyalty", Values=["L9"])
         == "ResourceNotFoundException"
@@ -243,7 +227,7 @@ def test_merge_moves_keys_and_objects_and_resolves_fields(pager, client, domain)
     )["Message"]
     assert message
 
-    merged = get(client, domain, main)
+    merged = get_profile(client, domain, main)
     assert merged["FirstName"] == "Ana"  # conflict: the main profile wins
     assert merged["LastName"] == "Lyma"  # unless FieldSourceProfileIds names another source
     assert "BirthDate" not in merged  # ... even when that source has no value

@@ -1,9 +1,10 @@
-"""The merge engine against the local service over HTTP and moto's S3 server, with no Airflow involved."""
+"""The merge engine against the local service over HTTP and moto's S3 server, with no Airflow involved: planning over
+a real match run, caps across runs, and the audit's storage checks (dry runs and the preview guard are in
+tests/unit/merge/test_engine.py, against the same service)."""
 
 from __future__ import annotations
 
 import json
-import logging
 import re
 
 import pytest
@@ -11,7 +12,6 @@ import pytest
 from airflow_provider_customerprofiles.merge import (
     AuditLocationError,
     MergeOptions,
-    PreviewExceedsPlan,
     merge_matches,
 )
 from airflow_provider_customerprofiles.merge.plan import match_groups, plan_merges
@@ -49,26 +49,6 @@ def test_plan_takes_the_best_groups_up_to_the_cap_into_their_smallest_profile_id
     assert (plan.groups_considered, len(plan.stale), plan.groups_deferred, plan.profiles_planned) == (2, 0, 1, 1)
 
 
-def test_dry_run_makes_no_merge_call_and_audits_what_would_merge(matched_domain, tmp_path):
-    audit = tmp_path / "audit" / "merges.jsonl"
-
-    result = merge_matches(matched_domain.client, matched_domain.matches(), options(matched_domain, audit))
-
-    assert result.as_dict() == {
-        "groups_considered": 2,
-        "groups_merged": 2,
-        "profiles_merged": 3,
-        "groups_skipped": 0,
-        "groups_deferred": 0,
-        "preview_profiles_to_merge": 3,
-        "dry_run": True,
-        "audit_uri": str(audit),
-    }
-    assert matched_domain.merge_calls() is None
-    assert matched_domain.existing() == set(matched_domain.ids.values())
-    assert [line["outcome"] for line in read_audit(audit.read_text())] == ["would_merge", "would_merge"]
-
-
 def test_cap_merges_max_merges_groups_and_the_next_run_skips_them(matched_domain, tmp_path):
     audit = tmp_path / "merges.jsonl"
     real = {"dry_run": False, "check_preview": False}
@@ -91,34 +71,6 @@ def test_cap_merges_max_merges_groups_and_the_next_run_skips_them(matched_domain
         ("match-a", "skipped_stale"),
         ("match-b", "merged"),
     ]
-
-
-def test_preview_guard_refuses_before_any_merge_and_writes_no_audit(matched_domain, tmp_path):
-    audit = tmp_path / "merges.jsonl"
-
-    with pytest.raises(PreviewExceedsPlan, match="says 3 profiles would be merged, more than the 1 this run plans"):
-        merge_matches(
-            matched_domain.client,
-            matched_domain.matches(),
-            options(matched_domain, audit, max_merges=1, dry_run=False),
-        )
-
-    assert matched_domain.merge_calls() is None
-    assert matched_domain.existing() == set(matched_domain.ids.values())
-    assert not audit.exists()
-
-
-def test_preview_guard_only_warns_in_a_dry_run(matched_domain, tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="airflow_provider_customerprofiles.merge")
-
-    result = merge_matches(
-        matched_domain.client, matched_domain.matches(), options(matched_domain, tmp_path / "a.jsonl", max_merges=1)
-    )
-
-    assert (result.groups_merged, result.preview_profiles_to_merge) == (1, 3)
-    warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
-    assert len(warnings) == 1 and warnings[0].endswith("set check_preview=False. (dry run: continuing)")
-    assert "@example.com" not in caplog.text, "no profile data in the log"
 
 
 def test_audit_on_s3_holds_ids_scores_and_outcomes_only(matched_domain, moto_s3_server, s3_bucket):
