@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from botocore.stub import Stubber
 
 from airflow_provider_customerprofiles.ingest.sync import SyncState
 from airflow_provider_customerprofiles.ingest.sync.store import StateStore
@@ -95,3 +97,60 @@ def test_a_create_that_s3_refuses_for_another_reason_fails_naming_the_state(moto
     store = StateStore("s3://no-such-bucket/state", S3Settings("testing", "testing", endpoint_url=moto_s3_server))
     with pytest.raises(StorageError, match=r"s3://no-such-bucket/state/lease.json \(sync_state_uri\)"):
         store.create("lease.json", b"{}")
+
+
+# -- S3's answers to a create-only PUT, and what each failure names
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("PreconditionFailed", 412), ("412", 412), ("ConditionalRequestConflict", 409), ("409", 409)],
+)
+def test_an_s3_create_that_finds_the_object_there_or_racing_returns_false(code, status):
+    settings = S3Settings("testing", "testing", endpoint_url="http://127.0.0.1:1")
+    store = StateStore("s3://bucket/state", settings)
+    with Stubber(settings.client) as stub:
+        stub.add_client_error("put_object", service_error_code=code, http_status_code=status)
+        assert store.create("lease.json", b"{}") is False
+        stub.assert_no_pending_responses()
+
+
+def test_an_s3_create_sends_a_create_only_put_of_the_bytes():
+    settings = S3Settings("testing", "testing", endpoint_url="http://127.0.0.1:1")
+    store = StateStore("s3://bucket/state", settings)
+    with Stubber(settings.client) as stub:
+        expected = {"Bucket": "bucket", "Key": "state/lease.json", "Body": b"{}", "IfNoneMatch": "*"}
+        stub.add_response("put_object", {}, {**expected, **settings.put_arguments()})
+        assert store.create("lease.json", b"{}") is True
+        stub.assert_no_pending_responses()
+
+
+def test_another_s3_refusal_is_raised_naming_the_state():
+    settings = S3Settings("testing", "testing", endpoint_url="http://127.0.0.1:1")
+    store = StateStore("s3://bucket/state", settings)
+    with Stubber(settings.client) as stub:
+        stub.add_client_error("put_object", service_error_code="InternalError", http_status_code=500)
+        with pytest.raises(
+            StorageError, match=r"^s3://bucket/state/lease.json \(sync_state_uri\): cannot create: InternalError$"
+        ):
+            store.create("lease.json", b"{}")
+
+
+def test_local_failures_name_the_operation_and_the_state(tmp_path):
+    store = StateStore(str(tmp_path / "state"), None)
+    store.write("taken", b"a file where a directory would be")
+    where = re.escape(f"{store.uri}/taken") + r".* \(sync_state_uri\): cannot"
+    with pytest.raises(StorageError, match=where + " create"):
+        store.create("taken/lease.json", b"{}")
+    with pytest.raises(StorageError, match=where + " list"):
+        store.list_dir("taken")
+    (tmp_path / "state" / "tables" / "t.parquet").mkdir(parents=True)
+    with pytest.raises(StorageError, match=re.escape(f"{store.uri}/tables/t.parquet") + r".*: cannot write"):
+        store.write_table("tables/t.parquet", pa.table({"h1": pa.array([1], pa.uint64())}))
+
+
+def test_a_local_create_makes_the_missing_directories(tmp_path):
+    store = StateStore(str(tmp_path / "state"), None)
+    assert store.create("a/b/lease.json", b"x") is True
+    assert store.create("a/c.json", b"y") is True
+    assert (store.read("a/b/lease.json"), store.read("a/c.json")) == (b"x", b"y")
