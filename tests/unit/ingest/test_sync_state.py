@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 from airflow_provider_customerprofiles.ingest.sync import LeaseHeldError, SyncState, buckets, kernels
 from airflow_provider_customerprofiles.ingest.sync.lease import Lease
 from airflow_provider_customerprofiles.ingest.sync.rows import RowHasher
-from airflow_provider_customerprofiles.ingest.sync.state import Accepted, SyncPlan
+from airflow_provider_customerprofiles.ingest.sync.state import Accepted, SyncPlan, SyncStateError, run_id_for
 from airflow_provider_customerprofiles.ingest.sync.store import StateStore
 
 MAPPING = "a" * 64
@@ -209,3 +210,142 @@ def test_a_later_try_of_the_same_load_takes_over_its_lease(tmp_path):
     with pytest.raises(LeaseHeldError):
         SyncState(uri, MAPPING, run_id="load-2").open()
     SyncState(uri, MAPPING, run_id="load-1").open().close()
+
+
+# -- the manifest, run names, and what a plan tells its caller
+
+
+def read_manifest(tmp_path: Path) -> dict:
+    return json.loads((tmp_path / "state" / "manifest.json").read_text())
+
+
+def test_a_new_state_writes_its_manifest_before_anything_is_hashed(tmp_path):
+    state = SyncState(str(tmp_path / "state"), MAPPING).open()
+    try:
+        manifest = read_manifest(tmp_path)
+        assert {k: v for k, v in manifest.items() if k != "salt"} == {
+            "version": 1,
+            "generation": None,
+            "mapping": MAPPING,
+            "bucket_bits": 0,
+            "keys": 0,
+        }
+        assert len(bytes.fromhex(manifest["salt"])) == 32
+    finally:
+        state.close()
+    load_all(str(tmp_path / "state"), rows(("a", "1"), ("b", "1")))
+    manifest_after = read_manifest(tmp_path)
+    assert manifest_after["salt"] == manifest["salt"] and manifest_after["keys"] == 2
+    assert (tmp_path / "state" / "generations" / manifest_after["generation"]).is_dir()
+
+
+@pytest.mark.parametrize("version", [None, 2])
+def test_a_state_of_an_unknown_format_is_refused(tmp_path, version):
+    (tmp_path / "state").mkdir()
+    manifest = {"generation": None, "salt": "00" * 32, "mapping": MAPPING, "bucket_bits": 0, "keys": 0}
+    if version is not None:
+        manifest["version"] = version
+    (tmp_path / "state" / "manifest.json").write_text(json.dumps(manifest))
+    state = SyncState(str(tmp_path / "state"), MAPPING)
+    with pytest.raises(SyncStateError, match=r"^The sync state .*state has an unknown format version$"):
+        state.open()
+    state.close()
+
+
+def test_a_run_is_named_by_the_mapping_and_the_load(tmp_path):
+    uri = str(tmp_path / "state")
+    assert SyncState(uri, MAPPING, run_id="load-1").run == "aaaaaaaaaaaa-load-1"
+    fresh = {SyncState(uri, MAPPING).run for _ in range(2)}
+    assert len(fresh) == 2 and all(run.startswith("aaaaaaaaaaaa-") and len(run) == 45 for run in fresh)
+
+
+def test_a_run_id_is_derived_from_the_checkpoint_alone():
+    one, again, other = run_id_for("s3://b/ckpt-1"), run_id_for("s3://b/ckpt-1"), run_id_for("s3://b/ckpt-2")
+    assert one == again != other and len(one) == 16 and int(one, 16) >= 0
+    assert run_id_for(None) is None and run_id_for("") is None
+
+
+def test_parts_staged_under_another_mapping_are_dropped_not_folded(tmp_path):
+    uri = str(tmp_path / "state")
+    snapshot = rows(("a", "1"), ("b", "1"))
+    other = SyncState(uri, "b" * 64, run_id="night-1").open()
+    accept(other, plan(other, snapshot), snapshot, [0, 1])
+    other.close()
+    assert load_all(uri, snapshot) == [0, 1]
+    assert list((tmp_path / "state" / "pending").iterdir()) == []
+
+
+def test_a_mapping_change_is_logged_and_a_commit_logs_counts_only(tmp_path, caplog):
+    uri = str(tmp_path / "state")
+    caplog.set_level(logging.INFO, logger="airflow_provider_customerprofiles.ingest.sync.state")
+    load_all(uri, rows(("ann@example.com", "1"), ("bob@example.com", "1")))
+    assert caplog.messages[-1] == f"Sync state {uri}: 2 keys after folding 2 accepted rows"
+    load_all(uri, rows(("ann@example.com", "1")), mapping="b" * 64)
+    assert f"The sync state {uri} was kept under another column mapping: every row counts as changed" in (
+        caplog.messages
+    )
+    assert not any("example" in message for message in caplog.messages)
+
+
+def test_a_plan_maps_rows_of_several_files_and_batches_back_to_their_place(tmp_path):
+    uri = str(tmp_path / "state")
+    load_all(uri, rows(("a", "1"), ("b", "1"), ("c", "1"), ("d", "1")))
+    state = SyncState(uri, MAPPING).open()
+    try:
+        first, second = rows(("x", "1"), ("a", "1"), ("b", "2")), rows(("d", "1"), ("c", "1"))
+        batches = [
+            (0, 0, HASHER.keys(first.slice(0, 1)), HASHER.fingerprints(first.slice(0, 1))),
+            (0, 1, HASHER.keys(first.slice(1)), HASHER.fingerprints(first.slice(1))),
+            (1, 0, HASHER.keys(second), HASHER.fingerprints(second)),
+        ]
+        the_plan = state.plan([3, 2], batches)
+    finally:
+        state.close()
+    assert [row.tolist() for row in the_plan.unchanged] == [[False, True, False], [True, True]]
+    assert the_plan.count() == 3
+    assert the_plan.is_unchanged(0, 1) is True and the_plan.is_unchanged(0, 2) is False
+
+
+def test_staged_rows_of_a_changed_repeated_key_carry_their_groups_fingerprint_and_size():
+    the_plan = SyncPlan([np.zeros(4, dtype=bool)], {kernels.rank(0, np.array([2]))[0]: (77, 2)})
+    ranks = kernels.rank(0, np.array([0, 2], dtype=np.int64))
+    own = np.array([5, 6], dtype=np.uint64)
+    fps, sizes = the_plan.staged(ranks, own)
+    assert (fps.tolist(), sizes.tolist(), own.tolist()) == ([5, 77], [1, 2], [5, 6])
+    no_groups = SyncPlan([np.zeros(4, dtype=bool)], {})
+    assert [a.tolist() for a in no_groups.staged(ranks, own)] == [[5, 6], [1, 1]]
+
+
+def test_a_smaller_snapshot_keeps_the_states_buckets(tmp_path, monkeypatch):
+    monkeypatch.setattr(buckets, "TARGET_BUCKET_ROWS", 4)
+    uri = str(tmp_path / "state")
+    big = rows(*((f"k{i}", "1") for i in range(64)))
+    load_all(uri, big)
+    bits = read_manifest(tmp_path)["bucket_bits"]
+    small = rows(*((f"k{i}", "1" if i % 2 else "2") for i in range(8)))
+    assert load_all(uri, small) == [0, 2, 4, 6]
+    assert read_manifest(tmp_path)["bucket_bits"] == bits and read_manifest(tmp_path)["keys"] == 64
+    assert load_all(uri, big) == [0, 2, 4, 6]
+
+
+def test_a_mapping_change_keeps_only_the_new_snapshots_keys(tmp_path, monkeypatch):
+    monkeypatch.setattr(buckets, "TARGET_BUCKET_ROWS", 4)
+    uri = str(tmp_path / "state")
+    load_all(uri, rows(*((f"k{i}", "1") for i in range(64))))
+    assert read_manifest(tmp_path)["bucket_bits"] >= 3
+    assert load_all(uri, rows(("k1", "1")), mapping="b" * 64) == [0]
+    assert (read_manifest(tmp_path)["mapping"], read_manifest(tmp_path)["keys"]) == ("b" * 64, 1)
+
+
+def test_close_removes_the_work_directory_even_when_the_lease_cannot_be_released(tmp_path, monkeypatch):
+    state = SyncState(str(tmp_path / "state"), MAPPING).open()
+    work = Path(state._work.name)
+    assert work.is_dir()
+
+    def fail() -> None:
+        raise OSError("lost")
+
+    monkeypatch.setattr(state.lease, "release", fail)
+    with pytest.raises(OSError, match="lost"):
+        state.close()
+    assert not work.exists()
