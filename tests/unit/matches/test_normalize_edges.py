@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pyarrow as pa
@@ -19,10 +22,33 @@ from tests.unit.matches.pages import GENERATED_AT, make_pages
 PLUS_TWO = timezone(timedelta(hours=2))
 
 
+@pytest.fixture
+def machine_in_another_zone() -> Iterator[None]:
+    """The process's local time zone set to UTC+05:30, as on a worker outside UTC; restored afterwards."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Kolkata"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
 def test_as_utc_takes_naive_values_as_utc_and_converts_aware_ones():
     naive, aware = as_utc(datetime(2026, 11, 21, 3, 15)), as_utc(datetime(2026, 11, 21, 5, 15, tzinfo=PLUS_TWO))
     assert (naive, naive.tzinfo) == (GENERATED_AT, timezone.utc)
     assert (aware, aware.tzinfo) == (GENERATED_AT, timezone.utc)
+
+
+def test_as_utc_ignores_the_machines_time_zone(machine_in_another_zone):
+    assert datetime(2026, 11, 21, 3, 15).astimezone().utcoffset() == timedelta(hours=5, minutes=30)
+    for value in (datetime(2026, 11, 21, 3, 15), datetime(2026, 11, 21, 5, 15, tzinfo=PLUS_TWO)):
+        converted = as_utc(value)
+        assert (converted, converted.tzinfo, converted.hour) == (GENERATED_AT, timezone.utc, 3)
 
 
 def test_constant_columns_repeat_their_values_on_every_row():
@@ -35,7 +61,7 @@ def test_constant_columns_repeat_their_values_on_every_row():
 def test_constant_columns_without_a_generation_or_job_are_null():
     generated, job, source = constant_columns(2, None, None, "get_matches")
     assert (generated.to_pylist(), job.to_pylist(), source.to_pylist()) == ([None] * 2, [None] * 2, ["get_matches"] * 2)
-    assert generated.type == TIMESTAMP_TYPE
+    assert (generated.type, job.type, source.type) == (TIMESTAMP_TYPE, pa.string(), pa.string())
 
 
 @pytest.mark.parametrize(
