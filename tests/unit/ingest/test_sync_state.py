@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from airflow_provider_customerprofiles.ingest.sync.lease import Lease
 from airflow_provider_customerprofiles.ingest.sync.rows import RowHasher
 from airflow_provider_customerprofiles.ingest.sync.state import Accepted, SyncPlan, SyncStateError, run_id_for
 from airflow_provider_customerprofiles.ingest.sync.store import StateStore
+from airflow_provider_customerprofiles.storage import S3Settings
 
 MAPPING = "a" * 64
 HASHER = RowHasher(None, ("id",))
@@ -280,6 +282,7 @@ def test_a_mapping_change_is_logged_and_a_commit_logs_counts_only(tmp_path, capl
     caplog.set_level(logging.INFO, logger="airflow_provider_customerprofiles.ingest.sync.state")
     load_all(uri, rows(("ann@example.com", "1"), ("bob@example.com", "1")))
     assert caplog.messages[-1] == f"Sync state {uri}: 2 keys after folding 2 accepted rows"
+    assert not any("another column mapping" in message for message in caplog.messages)
     load_all(uri, rows(("ann@example.com", "1")), mapping="b" * 64)
     assert f"The sync state {uri} was kept under another column mapping: every row counts as changed" in (
         caplog.messages
@@ -302,6 +305,7 @@ def test_a_plan_maps_rows_of_several_files_and_batches_back_to_their_place(tmp_p
     finally:
         state.close()
     assert [row.tolist() for row in the_plan.unchanged] == [[False, True, False], [True, True]]
+    assert all(row.dtype == np.bool_ for row in the_plan.unchanged)
     assert the_plan.count() == 3
     assert the_plan.is_unchanged(0, 1) is True and the_plan.is_unchanged(0, 2) is False
 
@@ -312,6 +316,7 @@ def test_staged_rows_of_a_changed_repeated_key_carry_their_groups_fingerprint_an
     own = np.array([5, 6], dtype=np.uint64)
     fps, sizes = the_plan.staged(ranks, own)
     assert (fps.tolist(), sizes.tolist(), own.tolist()) == ([5, 77], [1, 2], [5, 6])
+    assert (fps.dtype, sizes.dtype) == (np.uint64, np.int64)
     no_groups = SyncPlan([np.zeros(4, dtype=bool)], {})
     assert [a.tolist() for a in no_groups.staged(ranks, own)] == [[5, 6], [1, 1]]
 
@@ -349,3 +354,15 @@ def test_close_removes_the_work_directory_even_when_the_lease_cannot_be_released
     with pytest.raises(OSError, match="lost"):
         state.close()
     assert not work.exists()
+
+
+def test_a_state_on_s3_uses_its_settings_and_lease_length(moto_s3_server, s3_bucket):
+    settings = S3Settings("testing", "testing", endpoint_url=moto_s3_server)
+    uri = f"s3://{s3_bucket}/state"
+    state = SyncState(uri, MAPPING, s3=settings, lease_seconds=7).open()
+    try:
+        # The lease, on S3, runs out after the state's own length, not the default one.
+        assert json.loads(state.store.read("lease.json"))["expires_at"] <= time.time() + 7
+        assert state.store.read("manifest.json") is not None
+    finally:
+        state.close()
