@@ -54,7 +54,9 @@ class MergeDomain:
 
 
 def new_domain(emulator: Any, **matching: Any) -> MergeDomain:
-    client = emulator.client()
+    # CreateDomain and GetAutoMergingPreview are limited to 1 TPS, and tests call them back to back: wait out
+    # throttles as a caller of those APIs must (3 standard attempts can all land within the same second).
+    client = emulator.client(retries={"mode": "standard", "max_attempts": 10})
     name = "d_" + uuid.uuid4().hex[:12]
     client.create_domain(DomainName=name, DefaultExpirationDays=30, Matching={"Enabled": True, **matching})
     return MergeDomain(emulator, client, name)
