@@ -13,6 +13,7 @@ import sys
 
 import boto3
 import pytest
+from helpers import PATIENT_RETRIES
 from lifecycle_support import advance, create_domain
 
 from customer_profiles_local.pytest_plugin import ServiceEndpoint
@@ -52,7 +53,7 @@ def enabled_at(client, domain: str = "retail") -> dt.datetime:
 
 
 def test_first_job_starts_the_delay_after_matching_is_enabled_then_the_weekly_one(service):
-    client = service.client()
+    client = service.client(**PATIENT_RETRIES)  # UpdateDomain: 1 TPS, called back to back
     create_domain(client, "retail", Matching=MATCHING)
     created = enabled_at(client)
 
@@ -69,7 +70,7 @@ def test_first_job_starts_the_delay_after_matching_is_enabled_then_the_weekly_on
 
 
 def test_enabling_matching_on_an_existing_domain_schedules_one_first_job(service):
-    client = service.client()
+    client = service.client(**PATIENT_RETRIES)  # UpdateDomain: 1 TPS, called back to back
     create_domain(client, "retail")
     assert jobs(client) == []
     advance(service, 60)
@@ -88,7 +89,7 @@ def test_enabling_matching_on_an_existing_domain_schedules_one_first_job(service
 
 
 def test_disabling_matching_before_the_first_job_starts_deletes_it_and_re_enabling_schedules_another(service):
-    client = service.client()
+    client = service.client(**PATIENT_RETRIES)  # UpdateDomain: 1 TPS, called back to back
     create_domain(client, "retail", Matching=MATCHING)
     [first, _weekly] = jobs(client)
 
@@ -105,7 +106,7 @@ def test_disabling_matching_before_the_first_job_starts_deletes_it_and_re_enabli
 def test_without_the_knob_only_the_weekly_job_is_scheduled():
     endpoint = start_service(None)
     try:
-        client = endpoint.client()
+        client = endpoint.client(**PATIENT_RETRIES)
         create_domain(client, "retail", Matching=MATCHING)
         [weekly] = jobs(client)
         assert weekly["JobStartTime"] - enabled_at(client) > dt.timedelta(days=2)

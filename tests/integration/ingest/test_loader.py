@@ -75,7 +75,7 @@ def test_exact_accounting_under_faults_and_the_aws_quota(emulator, tmp_path):
     assert set(stored) == expected
     assert all(stored[rid]["seq"] == int(rid[1:]) for rid in stored)
     metrics = endpoint.metrics()["operations"]["BatchPutProfileObject"]
-    assert metrics["faults"] + metrics["dropped"] > 0, "the test must exercise injected faults"
+    assert metrics.get("faults", 0) + metrics.get("dropped", 0) > 0, "the test must exercise injected faults"
     assert result.requests == metrics["requests"]
 
 

@@ -132,7 +132,8 @@ def test_waiters_retry_when_throttled(customer_profiles_emulator_factory):
     most attempts; without the retry acceptor it would fail at the first.
     """
     emulator = customer_profiles_emulator_factory(quotas="aws", conn_id="customer_profiles_throttled")
-    emulator.admin("POST", "settings", {"WorkflowStepSeconds": 1})
+    # Long enough that the waiter polls for seconds however slowly the machine builds the hook and waiter.
+    emulator.admin("POST", "settings", {"WorkflowStepSeconds": 4})
     client = emulator.client()
     client.create_domain(DomainName="throttled", DefaultExpirationDays=30)
     client.put_profile_object_type(DomainName="throttled", ObjectTypeName="Customer", **CUSTOMER_TYPE)
