@@ -35,7 +35,8 @@ def refused(call) -> tuple[int, str, str]:
 
 def test_temporary_credentials_work_until_they_expire_and_are_counted_per_key(customer_profiles_emulator_factory):
     endpoint = customer_profiles_emulator_factory(verify_signatures=True)
-    short = endpoint.admin("POST", "temporary-credentials", {"DurationSeconds": 1})["Credentials"]
+    # 5 s: long enough to build two boto3 clients and make a call on a busy machine (1 s was not).
+    short = endpoint.admin("POST", "temporary-credentials", {"DurationSeconds": 5})["Credentials"]
     long = endpoint.admin("POST", "temporary-credentials", {"DurationSeconds": 3600})["Credentials"]
     assert set(short) == {"AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"}
 
