@@ -50,6 +50,17 @@ def integration_config(batches: int = 2) -> dict[str, Any]:
 ROLE_ARN = "arn:aws:iam::123456789012:role/customer-profiles-appflow"
 
 
+def start_workflow(emulator, domain: str, batches: int = 2) -> str:
+    """Start an APPFLOW_INTEGRATION workflow of ``batches`` batches on the service; returns its WorkflowId."""
+    return emulator.client().create_integration_workflow(
+        DomainName=domain,
+        WorkflowType="APPFLOW_INTEGRATION",
+        IntegrationConfig=integration_config(batches=batches),
+        ObjectTypeName="Customer",
+        RoleArn=ROLE_ARN,
+    )["WorkflowId"]
+
+
 @contextlib.contextmanager
 def end_workflow_when_created(emulator, domain: str, action: str, body: dict[str, Any]) -> Iterator[list[str]]:
     """

@@ -22,6 +22,7 @@ from tests.integration.provider_support import (
     cancel_workflow_when_created,
     fail_workflow_when_created,
     integration_config,
+    start_workflow,
 )
 
 FAILURE = "Salesforce connector profile salesforce-prod has expired credentials"
@@ -56,16 +57,6 @@ def sensor_dag(dag_id: str, emulator, domain: str, workflow_id: str, deferrable:
             deferrable=deferrable,
         )
     return dag
-
-
-def start_workflow(emulator, domain: str, batches: int = 2) -> str:
-    return emulator.client().create_integration_workflow(
-        DomainName=domain,
-        WorkflowType="APPFLOW_INTEGRATION",
-        IntegrationConfig=integration_config(batches=batches),
-        ObjectTypeName="Customer",
-        RoleArn=ROLE_ARN,
-    )["WorkflowId"]
 
 
 @pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferred"])

@@ -14,7 +14,7 @@ from airflow_provider_customerprofiles.triggers.customer_profiles import (
     CustomerProfilesIdentityResolutionJobStartedTrigger,
     CustomerProfilesWorkflowCompleteTrigger,
 )
-from tests.integration.provider_support import ROLE_ARN, integration_config
+from tests.integration.provider_support import start_workflow
 
 COMMON = {"waiter_delay": 1, "waiter_max_attempts": 30, "aws_conn_id": "customer_profiles_local"}
 
@@ -52,18 +52,8 @@ def test_triggers_serialize_round_trip(trigger):
     assert kwargs["waiter_delay"] == 1
 
 
-def create_workflow(emulator, domain: str) -> str:
-    return emulator.client().create_integration_workflow(
-        DomainName=domain,
-        WorkflowType="APPFLOW_INTEGRATION",
-        IntegrationConfig=integration_config(batches=2),
-        ObjectTypeName="Customer",
-        RoleArn=ROLE_ARN,
-    )["WorkflowId"]
-
-
 def test_workflow_trigger_fires_when_complete(emulator, domain):
-    workflow_id = create_workflow(emulator, domain)
+    workflow_id = start_workflow(emulator, domain)
 
     event = first_event(CustomerProfilesWorkflowCompleteTrigger(domain_name=domain, workflow_id=workflow_id, **COMMON))
 
@@ -72,7 +62,7 @@ def test_workflow_trigger_fires_when_complete(emulator, domain):
 
 
 def test_workflow_trigger_reports_the_error_description(emulator, domain):
-    workflow_id = create_workflow(emulator, domain)
+    workflow_id = start_workflow(emulator, domain)
     emulator.admin("POST", f"domains/{domain}/workflows/{workflow_id}/fail", {"ErrorDescription": "Flow was deleted"})
 
     event = first_event(CustomerProfilesWorkflowCompleteTrigger(domain_name=domain, workflow_id=workflow_id, **COMMON))

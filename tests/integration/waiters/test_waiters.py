@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import WaiterError
 
 from airflow_provider_customerprofiles.hooks.customer_profiles import CustomerProfilesHook
-from tests.integration.provider_support import CUSTOMER_TYPE, ROLE_ARN, integration_config
+from tests.integration.provider_support import CUSTOMER_TYPE, start_workflow
 
 SLOW = 60  # seconds per workflow step / job phase: nothing moves unless the clock does
 
@@ -41,18 +41,8 @@ def slow(emulator):
     return emulator
 
 
-def create_workflow(emulator, domain: str, batches: int = 2) -> str:
-    return emulator.client().create_integration_workflow(
-        DomainName=domain,
-        WorkflowType="APPFLOW_INTEGRATION",
-        IntegrationConfig=integration_config(batches=batches),
-        ObjectTypeName="Customer",
-        RoleArn=ROLE_ARN,
-    )["WorkflowId"]
-
-
 def test_workflow_complete_waiter_walks_every_status(slow, domain, hook):
-    workflow_id = create_workflow(slow, domain, batches=2)
+    workflow_id = start_workflow(slow, domain, batches=2)
     args = {"DomainName": domain, "WorkflowId": workflow_id}
 
     seen = []
@@ -70,7 +60,7 @@ def test_workflow_complete_waiter_walks_every_status(slow, domain, hook):
 
 
 def test_workflow_complete_waiter_fails_on_failed(slow, domain, hook):
-    workflow_id = create_workflow(slow, domain)
+    workflow_id = start_workflow(slow, domain)
     slow.admin("POST", f"domains/{domain}/workflows/{workflow_id}/fail", {"ErrorDescription": "Flow deleted"})
 
     with pytest.raises(WaiterError, match="terminal failure") as raised:
@@ -80,7 +70,7 @@ def test_workflow_complete_waiter_fails_on_failed(slow, domain, hook):
 
 
 def test_workflow_failure_surfaces_the_error_description(slow, domain, hook):
-    workflow_id = create_workflow(slow, domain)
+    workflow_id = start_workflow(slow, domain)
     slow.admin("POST", f"domains/{domain}/workflows/{workflow_id}/fail", {"ErrorDescription": "Flow deleted"})
 
     with pytest.raises(Exception, match=f"Integration workflow {workflow_id} did not complete: FAILED - Flow deleted"):
@@ -137,7 +127,7 @@ def test_waiters_retry_when_throttled(customer_profiles_emulator_factory):
     client = emulator.client()
     client.create_domain(DomainName="throttled", DefaultExpirationDays=30)
     client.put_profile_object_type(DomainName="throttled", ObjectTypeName="Customer", **CUSTOMER_TYPE)
-    workflow_id = create_workflow(emulator, "throttled", batches=1)
+    workflow_id = start_workflow(emulator, "throttled", batches=1)
     no_retries = {"retries": {"total_max_attempts": 1}}
     hook = CustomerProfilesHook(aws_conn_id=emulator.conn_id, config=no_retries)
     waiter = hook.get_waiter("workflow_complete")
@@ -162,7 +152,7 @@ def test_waiters_retry_when_throttled(customer_profiles_emulator_factory):
 
 
 def test_workflow_complete_waiter_retries_on_retry_and_split_and_fails_on_cancelled(slow, domain, hook):
-    workflow_id = create_workflow(slow, domain, batches=2)
+    workflow_id = start_workflow(slow, domain, batches=2)
     args = {"DomainName": domain, "WorkflowId": workflow_id}
     path = f"domains/{domain}/workflows/{workflow_id}"
     slow.admin("POST", f"{path}/retry", {"AtStep": 1, "Seconds": SLOW})
