@@ -387,16 +387,12 @@ class _Run:
     def _make_plan(self) -> SyncPlan:
         assert self.sync is not None
         started = time.monotonic()
-        file_rows = []
-        for file in self.files:
-            with file.open() as parquet:
-                file_rows.append(parquet.metadata.num_rows)
-        plan = self.sync.plan(file_rows, self._fingerprinted_input())
+        plan = self.sync.plan([self.file_rows[file.uri] for file in self.files], self._fingerprinted_input())
         log.info(
             "Sync state compared in %.1fs: %d of %d rows unchanged",
             time.monotonic() - started,
             plan.count(),
-            sum(file_rows),
+            self.rows_total,
         )
         return plan
 
@@ -470,8 +466,6 @@ class _Run:
 
     def run(self) -> LoadResult:
         started = time.monotonic()
-        if self.sync is not None:
-            self.plan = self._make_plan()
         for file in self.files:
             with file.open() as parquet:
                 num_rows = parquet.metadata.num_rows
@@ -481,6 +475,8 @@ class _Run:
             self.read_before[file.uri] = self.checkpoint.read_mark(file.uri)
             self.file_rows[file.uri] = num_rows
             self.rows_skipped += self.resume[file.uri].total()
+        if self.sync is not None:
+            self.plan = self._make_plan()  # after file_rows, before any range is read
         log.info(
             "Loading %d file(s), %d rows (%d already done)",
             len(self.files),
