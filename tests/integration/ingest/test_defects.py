@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -12,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from airflow_provider_customerprofiles.ingest.loader import LoadOptions, PreflightError, load
+from airflow_provider_customerprofiles.ingest.loader import LoadOptions, load
 from airflow_provider_customerprofiles.storage import MissingSettingsError
 from airflow_provider_customerprofiles.transfers.parquet_to_customer_profiles import (
     ParquetToCustomerProfilesOperator,
@@ -143,42 +142,6 @@ def test_invalid_utf8_is_dead_lettered_naming_the_column_and_the_load_goes_on(em
     assert set(stored) == {f"r{i:06d}" for i in range(rows)} - {f"r{bad_row:06d}"}
     checkpoint = json.loads((tmp_path / "checkpoint.json").read_text())
     assert checkpoint["files"][str(source)]["done"] == [[0, rows]]
-
-
-def test_unwritable_dead_letter_location_fails_before_any_put(emulator, tmp_path):
-    endpoint, client = emulator()
-    source = write_rows(tmp_path / "rows.parquet", 50)
-    (tmp_path / "a-file").write_text("not a directory")
-    dead_letter_uri = str(tmp_path / "a-file" / "dead")
-
-    with pytest.raises(
-        PreflightError, match=rf"^The dead-letter location {re.escape(dead_letter_uri)} is not writable"
-    ):
-        load(client, str(source), options(tmp_path, dead_letter_uri=dead_letter_uri))
-
-    assert put_requests(endpoint) == 0
-
-
-def test_unwritable_checkpoint_location_fails_before_any_put(emulator, tmp_path):
-    endpoint, client = emulator()
-    source = write_rows(tmp_path / "rows.parquet", 50)
-    (tmp_path / "a-file").write_text("not a directory")
-    checkpoint_uri = str(tmp_path / "a-file" / "checkpoint.json")
-
-    expected = rf"^The checkpoint location {re.escape(checkpoint_uri)} is not writable"
-    with pytest.raises(PreflightError, match=expected):
-        load(client, str(source), options(tmp_path, checkpoint_uri=checkpoint_uri))
-
-    assert put_requests(endpoint) == 0
-
-
-def test_the_dead_letter_check_leaves_nothing_behind(emulator, tmp_path):
-    _, client = emulator()
-    source = write_rows(tmp_path / "rows.parquet", 20)
-
-    load(client, str(source), options(tmp_path))
-
-    assert list((tmp_path / "dead").iterdir()) == []
 
 
 def test_s3_source_without_credentials_names_the_uri_through_the_operator(

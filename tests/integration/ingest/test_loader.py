@@ -13,7 +13,6 @@ import pytest
 from airflow_provider_customerprofiles.ingest.loader import (
     FailedRatioExceeded,
     LoadOptions,
-    PreflightError,
     load,
 )
 from airflow_provider_customerprofiles.ingest.source import SourceError
@@ -109,60 +108,6 @@ def test_single_put_api(emulator, tmp_path):
     assert result.objects_written == 60
     assert len(by_rid(stored_objects(endpoint, all_accounts()))) == 60
     assert endpoint.metrics()["operations"].get("BatchPutProfileObject") is None
-
-
-def test_column_selection_and_renaming(emulator, tmp_path):
-    endpoint, client = emulator()
-    table = pa.table({"id": ["a1", "a2"], "account": ["acct-00", "acct-01"], "secret": ["s", "t"]})
-    pq.write_table(table, tmp_path / "renamed.parquet")
-
-    load(client, str(tmp_path / "renamed.parquet"), options(tmp_path, columns={"id": "rid", "account": "acct"}))
-
-    assert by_rid(stored_objects(endpoint, ["acct-00", "acct-01"])) == {
-        "a1": {"rid": "a1", "acct": "acct-00"},
-        "a2": {"rid": "a2", "acct": "acct-01"},
-    }
-
-
-def test_max_failed_ratio_fails_after_the_load_with_counts_only(emulator, tmp_path):
-    endpoint, client = emulator()
-    source = write_rows(tmp_path / "rows.parquet", 20, score=[math.inf] * 5 + [1.0] * 15)
-
-    with pytest.raises(FailedRatioExceeded) as failure:
-        load(client, str(source), options(tmp_path, max_failed_ratio=0.1))
-
-    assert str(failure.value).startswith("5 of 20 rows were dead-lettered (25.00%), above max_failed_ratio 10.00%")
-    assert len(read_dead_letters(tmp_path / "dead")) == 5
-    assert len(stored_objects(endpoint, all_accounts())) == 15
-
-
-@pytest.mark.parametrize(
-    ("domain", "object_type", "message"),
-    [
-        ("no-such-domain", OBJECT_TYPE, "Domain 'no-such-domain' does not exist"),
-        (DOMAIN, "NoSuchType", f"Object type 'NoSuchType' does not exist in domain '{DOMAIN}'"),
-    ],
-)
-def test_preflight_missing_target_fails_before_any_write(emulator, tmp_path, domain, object_type, message):
-    endpoint, client = emulator()
-    source = write_rows(tmp_path / "rows.parquet", 10)
-
-    with pytest.raises(PreflightError, match=message):
-        load(client, str(source), LoadOptions(domain, object_type, dead_letter_uri=str(tmp_path / "dead")))
-
-    assert put_requests(endpoint) == 0
-
-
-def test_preflight_missing_key_columns_names_them_and_the_file(emulator, tmp_path):
-    endpoint, client = emulator()
-    good = write_rows(tmp_path / "a.parquet", 10)
-    bad = tmp_path / "b.parquet"
-    pq.write_table(pa.table({"rid": ["x"], "other": [1]}), bad)
-
-    with pytest.raises(PreflightError, match=rf"{bad} does not provide the attribute\(s\) \['acct'\]"):
-        load(client, [str(good), str(bad)], options(tmp_path))
-
-    assert put_requests(endpoint) == 0
 
 
 def test_corrupt_file_fails_naming_it_before_any_write(emulator, tmp_path):
