@@ -54,16 +54,16 @@ def _validity(arr: pa.Array) -> pa.Array | None:
 def _bits(arr: pa.Array) -> pa.Array:
     """Floats, dates, times, timestamps and durations by their bits (-0.0 is not 0.0); the type tag has the width."""
     width = {64: pa.int64(), 32: pa.int32(), 16: pa.int16()}[arr.type.bit_width]
-    return _netstrings(arr.view(width).cast(pa.large_string()).view(_BYTES).fill_null(b""), _validity(arr))
+    return _netstrings(arr.view(width).cast(pa.large_string()).view(_BYTES), _validity(arr))
 
 
 def _as_text(arr: pa.Array) -> pa.Array:
     """Integers, booleans and decimals by Arrow's text: exact (a decimal's at its scale), whatever the width."""
-    return _netstrings(arr.cast(pa.large_string()).view(_BYTES).fill_null(b""), _validity(arr))
+    return _netstrings(arr.cast(pa.large_string()).view(_BYTES), _validity(arr))
 
 
 def _raw_bytes(arr: pa.Array) -> pa.Array:
-    return _netstrings(arr.cast(_BYTES).fill_null(b""), _validity(arr))
+    return _netstrings(arr.cast(_BYTES), _validity(arr))
 
 
 def _struct(arr: pa.StructArray) -> pa.Array:
@@ -80,7 +80,7 @@ def _struct(arr: pa.StructArray) -> pa.Array:
 def _list(arr: pa.Array) -> pa.Array:
     """A list: its elements' bytes joined per row."""
     elements = value_bytes(arr.flatten())
-    lengths = pc.list_value_length(arr).fill_null(0).to_numpy(zero_copy_only=False)
+    lengths = pc.list_value_length(arr).fill_null(0).to_numpy()
     offsets = pa.array(np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]), pa.int64())
     payload = pc.binary_join(pa.LargeListArray.from_arrays(offsets, elements), _NOTHING)
     return _netstrings(payload, _validity(arr))
