@@ -66,6 +66,14 @@ def test_each_map_row_gets_only_its_own_entries():
     assert to_json_values(maps) == [{"a": 1}, {"b": 2, "c": 3}, {}, None, {"d": 4}]
 
 
+def test_a_slice_of_a_list_column_converts_only_its_own_rows_values():
+    # A slice keeps the whole child array: the other rows' values, bad text here, must stay unread.
+    text = pa.array([b"\xff", b"a", b"b", b"c", b"\xff"], pa.binary()).view(pa.string())
+    lists = pa.ListArray.from_arrays(pa.array([0, 1, 2, 3, 4, 5], pa.int32()), text)
+    assert to_json_values(lists.slice(2, 2)) == [["b"], ["c"]]
+    assert to_json_values(lists.slice(2, 0)) == []
+
+
 def test_a_chunked_column_is_converted_chunk_by_chunk_in_row_order():
     chunked = pa.chunked_array([pa.array([1, -2], pa.duration("s")), pa.array([], pa.duration("s")), [None, 3]])
     assert to_json_values(chunked) == ["PT1S", "-PT2S", None, "PT3S"]
@@ -190,7 +198,7 @@ ITEMS = pa.list_(pa.struct([("m", TAGS)]))
 def test_a_map_that_repeats_a_key_is_an_error_not_a_lost_entry():
     with pytest.raises(RepeatedMapKeyError) as raised:
         to_json_values(pa.array([[("secret", 1), ("secret", 2)]], TAGS))
-    assert "secret" not in str(raised.value)
+    assert str(raised.value) == "a map repeats a key"  # never the key: it may be customer data
 
 
 def test_a_row_whose_map_repeats_a_key_is_refused_naming_the_column_never_the_key():
