@@ -17,6 +17,11 @@ ACCOUNTS = 20  # rows spread over this many profiles (the PROFILE key), to read 
 def create_target(client: Any, domain: str = DOMAIN, object_type: str = OBJECT_TYPE) -> None:
     """A domain and an object type whose UNIQUE key is ``rid`` and whose PROFILE key is ``acct``."""
     client.create_domain(DomainName=domain, DefaultExpirationDays=30)
+    create_object_type(client, domain, object_type)
+
+
+def create_object_type(client: Any, domain: str, object_type: str) -> None:
+    """The ingest tests' object type (UNIQUE ``rid``, PROFILE ``acct``) in an existing domain."""
     client.put_profile_object_type(
         DomainName=domain,
         ObjectTypeName=object_type,

@@ -43,7 +43,7 @@ def checkpoint(tmp_path: Path) -> dict:
     return json.loads((tmp_path / "checkpoint.json").read_text())
 
 
-def test_a_retry_skips_the_finished_ranges_and_counts_the_whole_load(target, tmp_path):
+def test_a_retry_skips_the_finished_ranges_and_counts_the_whole_load(target, tmp_path, caplog):
     # a: 30 rows in row groups of 20, NaN in row 5; b: rows 30-59 of the input, NaN in its row 25.
     a = write_rows(
         tmp_path / "in" / "a.parquet", 30, row_group_size=20, score=[math.nan if i == 5 else 1.0 for i in range(30)]
@@ -64,8 +64,11 @@ def test_a_retry_skips_the_finished_ranges_and_counts_the_whole_load(target, tmp
     assert [d["row_index"] for d in read_dead_letters(tmp_path / "dead")] == [5]
 
     target.client.before_put = lambda objects: None
+    caplog.set_level(logging.INFO, logger="airflow_provider_customerprofiles.ingest.loader")
     result = load(target.client, str(tmp_path / "in"), options)
 
+    assert "Loading 2 file(s), 60 rows (40 already done)" in caplog.messages
+    assert any(m.startswith("Ingest finished: rows 60/60 (100.0%)") for m in caplog.messages)
     # Rows of b from 10 up to its read mark may have been sent by the first try (the NaN row never is).
     resent = read_mark - 10 - (read_mark > 25)
     assert (result.rows_total, result.rows_skipped, result.rows_read, result.rows_resent) == (60, 40, 20, resent)
@@ -156,3 +159,23 @@ def test_finished_ranges_are_saved_and_progress_reported_while_the_reader_waits(
     assert saved_while_held == [[0, chunk]]
     assert outcome["result"].rows_read == outcome["result"].objects_written == rows
     assert checkpoint(tmp_path)["files"][str(source)]["done"] == [[0, rows]]
+
+
+def test_a_retry_sends_exactly_the_rows_after_the_finished_ones_whatever_its_batches(target, tmp_path):
+    source = write_rows(tmp_path / "rows.parquet", 30)
+    (tmp_path / "checkpoint.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "files": {str(source): {"rows": 30, "done": [[0, 10]], "read": 20}},
+                "totals": {"accepted": 10, "rejected": 0},
+            }
+        )
+    )
+
+    # Record batches of 15 rows: the first is half finished.
+    result = load(target.client, str(source), target.options(tmp_path, batch_rows=15))
+
+    assert (result.rows_skipped, result.rows_read, result.rows_resent, result.rows_done_total) == (10, 20, 10, 30)
+    assert set(target.stored()) == {f"r{i:06d}" for i in range(10, 30)}
+    assert target.client.objects == 20

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import uuid
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,11 +12,11 @@ import pyarrow.parquet as pq
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from airflow_provider_customerprofiles.ingest.loader import LoadResult, PreflightError, load
+from airflow_provider_customerprofiles.ingest.loader import LoadOptions, LoadResult, PreflightError, load
 from airflow_provider_customerprofiles.ingest.sync import LeaseHeldError, SyncState
 from airflow_provider_customerprofiles.storage import S3Settings
 from tests.conftest import s3_client
-from tests.integration.ingest.support import account_of
+from tests.integration.ingest.support import account_of, create_object_type, create_target
 from tests.unit.ingest.test_loader_resume import crash_on
 
 ROWS = 40
@@ -240,3 +241,46 @@ def test_source_outputs_and_state_on_s3(target, moto_s3_server, s3_bucket, tmp_p
     options.checkpoint_uri = None
     third = load(target.client, f"s3://{s3_bucket}/in/night.parquet", options, settings)
     assert (third.rows_unchanged, third.objects_written, third.dead_lettered) == (ROWS - 1, 0, 1)
+
+
+def test_a_retry_counts_the_unchanged_rows_of_the_ranges_left(target, tmp_path, caplog):
+    sync_run(target, tmp_path, "night-1", base())
+    # Rows 0-9 fill the first call; row 33 waits for the end of the file, and its call fails.
+    changed = {**base(), **{f"r{i:06d}": 1 for i in range(10)}, "r000033": 1}
+    source = write_snapshot(tmp_path / "night-2.parquet", changed)
+    options = target.options(
+        tmp_path, max_workers=1, sync_state_uri=str(tmp_path / "state"), checkpoint_uri=str(tmp_path / "cp.json")
+    )
+    target.client.before_put = crash_on(33)
+    with pytest.raises(RuntimeError, match="the task died"):
+        load(target.client, source, options)
+    target.client.before_put = lambda objects: None
+    caplog.set_level(logging.INFO, logger="airflow_provider_customerprofiles.ingest.loader")
+
+    retry = load(target.client, source, options)
+
+    assert (retry.rows_skipped, retry.rows_read, retry.rows_unchanged, retry.objects_written) == (30, 10, 9, 1)
+    compared = [m for m in caplog.messages if m.startswith("Sync state compared in ")]
+    assert [m.split(": ")[1] for m in compared] == ["29 of 40 rows unchanged"]
+    _, sent = sync_run(target, tmp_path, "night-3", changed)  # the rows the first try sent are in the state
+    assert sent == 0
+    assert seqs(target) == changed
+
+
+@pytest.mark.parametrize("other", ["domain", "object type"])
+def test_a_state_kept_for_another_target_sends_every_row(target, tmp_path, other):
+    sync_run(target, tmp_path, "night-1", base())
+    if other == "domain":
+        target.domain = "d-" + uuid.uuid4().hex[:12]
+        create_target(target.client, target.domain)
+        other_target = target.options(tmp_path)
+    else:
+        create_object_type(target.client, target.domain, "Other")
+        other_target = target.options(tmp_path)
+        other_target.object_type_name = "Other"
+    result = load(
+        target.client,
+        write_snapshot(tmp_path / "night-2.parquet", base()),
+        LoadOptions(**{**other_target.__dict__, "sync_state_uri": str(tmp_path / "state"), "checkpoint_uri": None}),
+    )
+    assert (result.objects_written, result.rows_unchanged) == (ROWS, 0)
