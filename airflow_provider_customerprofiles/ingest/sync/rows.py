@@ -204,7 +204,7 @@ class RowHasher:
         for value in values:
             for part in self.key_path[1:]:
                 value = value.get(part) if isinstance(value, dict) else None
-            key = None if value is None or value == "" else str(value)
+            key = None if value is None else str(value)
             out.append(key if key is not None and key.strip() else None)
         return out
 

@@ -213,6 +213,12 @@ def test_keys_as_the_encoder_reads_them():
     assert RowHasher({"other": "other"}, (KEY_COLUMN,)).keys(numbers) == [None, None]
 
 
+def test_a_key_the_encoder_refuses_is_none_and_the_other_rows_keep_theirs():
+    batch = pa.record_batch({KEY_COLUMN: pa.array([b"a", b"\xff", b"c"], pa.binary()).view(pa.string())})
+    assert [row.key for row in BatchEncoder(None, (KEY_COLUMN,)).encode(batch)] == ["a", None, "c"]
+    assert RowHasher(None, (KEY_COLUMN,)).keys(batch) == ["a", None, "c"]
+
+
 KEY_TEXT = st.text(st.characters(codec="ascii"), max_size=12) | st.text(max_size=12)
 
 
