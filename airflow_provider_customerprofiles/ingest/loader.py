@@ -181,7 +181,6 @@ class _Chunk:
     outstanding: int
     accepted: int = 0
     rejected: int = 0
-    unchanged: int = 0
     accepted_rows: list[tuple[int, str, int]] = field(default_factory=list)  # with a sync state: (row, key, fp)
 
     @property
@@ -206,7 +205,6 @@ class _Ledger:
         with self._lock:
             chunk.accepted += accepted
             chunk.rejected += rejected
-            chunk.unchanged += unchanged
             chunk.outstanding -= accepted + rejected + skipped + unchanged
             self.rows_read += accepted + rejected + unchanged
             self.accepted += accepted
