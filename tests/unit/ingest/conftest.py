@@ -26,6 +26,7 @@ class RecordingClient:
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.objects = 0
+        self.sent: list[list[str]] = []  # the objects of each put call
         self.before_put: Callable[[list[str]], None] = lambda objects: None
 
     def __getattr__(self, name: str) -> Any:
@@ -35,6 +36,7 @@ class RecordingClient:
         with self._lock:
             self.calls[operation] += 1
             self.objects += len(objects)
+            self.sent.append(objects)
         self.before_put(objects)
 
     def batch_put_profile_object(self, **kwargs: Any) -> Any:

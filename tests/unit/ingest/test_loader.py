@@ -21,6 +21,7 @@ from airflow_provider_customerprofiles.ingest.loader import (
     load,
 )
 from airflow_provider_customerprofiles.ingest.metrics import DEAD_LETTERED, OBJECTS_WRITTEN, RETRIES, THROTTLES
+from airflow_provider_customerprofiles.ingest.source import SourceError
 from tests.integration.ingest.support import OBJECT_TYPE, account_of, read_dead_letters, write_rows
 
 LONG = "x" * 300  # AccountNumber holds at most 255 characters: the service refuses the object with a 400
@@ -41,6 +42,7 @@ def test_every_row_of_every_file_is_written_and_counted(target, tmp_path, caplog
     assert {rid: obj["seq"] for rid, obj in stored.items()} == {f"r{i:06d}": i for i in range(40)}
     counts = result.as_dict()
     assert counts.pop("seconds") == result.seconds == round(result.seconds, 3) > 0
+    assert isinstance(result.rows_per_second, float)
     assert counts.pop("rows_per_second") == round(result.rows_per_second, 1) == pytest.approx(40 / result.seconds, 0.01)
     assert counts == {
         "files": 2,
@@ -236,7 +238,8 @@ def test_the_last_row_of_a_key_wins_whichever_worker_sends_it(target, tmp_path):
     result = load(target.client, str(tmp_path / "dups.parquet"), target.options(tmp_path, max_workers=3))
 
     assert result.objects_written == rows
-    # A batch holds one row per key, so each of a key's rows took its own call.
+    # A call carries one row per key, so each of a key's rows took its own call.
+    assert all(len({json.loads(obj)["rid"] for obj in call}) == len(call) for call in target.client.sent)
     assert result.requests >= versions
     assert {rid: obj["version"] for rid, obj in target.stored().items()} == {
         f"k{k:03d}": versions - 1 for k in range(keys)
@@ -387,3 +390,18 @@ def test_the_client_has_a_connection_per_worker_and_no_retries_of_its_own(worker
         "read_timeout": 60,
     }
     assert client_config() == client_config(16)
+
+
+@pytest.mark.parametrize("sync", [False, True])
+def test_a_row_group_that_cannot_be_decoded_fails_naming_the_file_and_the_row_group(target, tmp_path, sync):
+    source = tmp_path / "rows.parquet"
+    write_rows(source, 1000)
+    data = bytearray(source.read_bytes())
+    data[100:200] = b"\xff" * 100  # inside the first column chunk's compressed pages; the footer stays readable
+    source.write_bytes(bytes(data))
+    options = target.options(tmp_path, sync_state_uri=str(tmp_path / "state") if sync else None)
+
+    with pytest.raises(SourceError, match=rf"^{re.escape(str(source))}: row group 0 cannot be read: "):
+        load(target.client, str(source), options)
+
+    assert target.client.calls == {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import uuid
 from pathlib import Path
 
@@ -99,9 +100,9 @@ def test_unchanged_rows_are_told_apart_in_each_file_of_the_input(target, tmp_pat
 def test_changed_rows_are_picked_out_of_batches_with_string_view_columns(target, tmp_path):
     # Arrow cannot take rows of a string_view column (Parquet keeps the type): the loader slices instead.
     sync_run(target, tmp_path, "night-1", base(), text_type=pa.string_view())
-    changed = {**base(), "r000001": 1, "r000002": 1, "r000005": 1, "r000033": 1}
+    changed = {**base(), "r000001": 1, "r000002": 1, "r000004": 1, "r000006": 1, "r000033": 1}
     second, sent = sync_run(target, tmp_path, "night-2", changed, text_type=pa.string_view())
-    assert (sent, second.rows_unchanged) == (4, ROWS - 4)  # rows 10-29: two batches with nothing to send
+    assert (sent, second.rows_unchanged) == (5, ROWS - 5)  # rows 10-29: two batches with nothing to send
     assert seqs(target) == changed
 
 
@@ -260,8 +261,9 @@ def test_a_retry_counts_the_unchanged_rows_of_the_ranges_left(target, tmp_path, 
     retry = load(target.client, source, options)
 
     assert (retry.rows_skipped, retry.rows_read, retry.rows_unchanged, retry.objects_written) == (30, 10, 9, 1)
-    compared = [m for m in caplog.messages if m.startswith("Sync state compared in ")]
-    assert [m.split(": ")[1] for m in compared] == ["29 of 40 rows unchanged"]
+    (compared,) = [m for m in caplog.messages if m.startswith("Sync state compared in ")]
+    seconds, counts = re.fullmatch(r"Sync state compared in ([0-9.]+)s: (.*)", compared).groups()
+    assert (counts, float(seconds) <= retry.seconds) == ("29 of 40 rows unchanged", True)
     _, sent = sync_run(target, tmp_path, "night-3", changed)  # the rows the first try sent are in the state
     assert sent == 0
     assert seqs(target) == changed
@@ -284,3 +286,10 @@ def test_a_state_kept_for_another_target_sends_every_row(target, tmp_path, other
         LoadOptions(**{**other_target.__dict__, "sync_state_uri": str(tmp_path / "state"), "checkpoint_uri": None}),
     )
     assert (result.objects_written, result.rows_unchanged) == (ROWS, 0)
+
+
+def test_columns_left_out_are_no_change(target, tmp_path):
+    columns = {"rid": "rid", "acct": "acct"}
+    sync_run(target, tmp_path, "night-1", base(), columns=columns)
+    result, sent = sync_run(target, tmp_path, "night-2", {**base(), "r000001": 7}, columns=columns)
+    assert (sent, result.rows_unchanged) == (0, ROWS)
