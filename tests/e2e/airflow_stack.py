@@ -8,16 +8,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 
 import psutil
@@ -29,6 +31,7 @@ CELERY_EXECUTOR = "CeleryExecutor"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 # Each Celery worker reports its own name as the task instance's hostname (all run on this machine).
 WORKER_NAME_VARIABLE = "CP_E2E_WORKER_NAME"
+ADMIN = "admin"  # the simple auth manager's user the harness calls the REST API as
 
 
 def worker_hostname() -> str:
@@ -44,12 +47,14 @@ def _free_port() -> int:
 
 @dataclass
 class AirflowStack:
-    """Handles to a running deployment; ``airflow(...)`` runs the CLI against it."""
+    """Handles to a running deployment: ``airflow(...)`` runs its CLI, ``api(...)`` calls its REST API."""
 
     home: Path
     env: dict[str, str]
     database_dsn: str
     processes: dict[str, subprocess.Popen]
+    admin_password: str
+    token: str | None = None
 
     def airflow(self, *args: str, timeout: float = 120) -> str:
         done = subprocess.run(
@@ -63,13 +68,26 @@ class AirflowStack:
             raise RuntimeError(f"airflow {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
         return done.stdout
 
-    def airflow_json(self, *args: str) -> list[dict]:
-        """A CLI listing as JSON (the CLI may print warnings before the document)."""
-        output = self.airflow(*args, "--output", "json")
-        document = re.search(r"^\[\s*[{\]].*", output, re.MULTILINE | re.DOTALL)
-        if document is None:
-            raise RuntimeError(f"airflow {' '.join(args)} printed no JSON list:\n{output[-2000:]}")
-        return json.loads(document.group(0))
+    def api(self, method: str, path: str, body: dict | None = None) -> dict:
+        """The api-server's REST API (``/api/v2``) as the admin user.
+
+        Polls and triggers go here, not to the CLI: each CLI call starts an interpreter that imports Airflow,
+        seconds of CPU taken from the deployment under test on a two-core machine.
+        """
+        if self.token is None:
+            credentials = {"username": ADMIN, "password": self.admin_password}
+            self.token = self._request("POST", "/auth/token", credentials)["access_token"]
+        return self._request(method, f"/api/v2{path}", body, {"Authorization": f"Bearer {self.token}"})
+
+    def _request(self, method: str, path: str, body: dict | None, headers: dict[str, str] | None = None) -> dict:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.env['AIRFLOW__API__PORT']}{path}",
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (http on loopback)
+            return json.load(response)
 
     def trigger_and_wait(self, dag_id: str, conf: dict | None = None, timeout: float = 600) -> str:
         """Unpause, trigger, and wait for the run to end; returns its final state."""
@@ -78,29 +96,34 @@ class AirflowStack:
     def trigger(self, dag_id: str, conf: dict | None = None) -> str:
         """Unpause and trigger once the dag-processor has parsed the DAG; returns the run id."""
         self.wait_for_dag(dag_id)
-        self.airflow("dags", "unpause", dag_id)
+        self.api("PATCH", f"/dags/{dag_id}", {"is_paused": False})
         run_id = f"e2e__{uuid.uuid4().hex[:8]}"
-        self.airflow("dags", "trigger", dag_id, "--run-id", run_id, "--conf", json.dumps(conf or {}))
+        self.api("POST", f"/dags/{dag_id}/dagRuns", {"dag_run_id": run_id, "logical_date": None, "conf": conf or {}})
         return run_id
 
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 600) -> str:
         """Wait for the run to end; returns its final state."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            runs = self.airflow_json("dags", "list-runs", dag_id)
-            state = next((r["state"] for r in runs if r["run_id"] == run_id), None)
+            state = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
             if state in ("success", "failed"):
                 return state
-            time.sleep(3)
+            time.sleep(1)
         raise TimeoutError(f"{dag_id} run {run_id} did not finish within {timeout} s; logs in {self.home}")
 
     def wait_for_dag(self, dag_id: str, timeout: float = 180) -> None:
+        """Wait until the api-server answers and knows the DAG, which the dag-processor has then parsed."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            dags = self.airflow_json("dags", "list")
-            if any(d["dag_id"] == dag_id for d in dags):
+            try:
+                self.api("GET", f"/dags/{dag_id}")
                 return
-            time.sleep(3)
+            except urllib.error.HTTPError as exc:
+                if exc.code != HTTPStatus.NOT_FOUND:
+                    raise
+            except OSError:
+                pass  # the api-server is not listening yet
+            time.sleep(1)
         raise TimeoutError(f"the dag-processor did not parse {dag_id} within {timeout} s")
 
     def kill_worker(self, name: str) -> list[int]:
@@ -197,6 +220,10 @@ def airflow_stack(
         _empty_redis_database(broker_db)
     _create_database(admin_dsn, database)
     port = _free_port()
+    admin_password = uuid.uuid4().hex
+    passwords = home / "simple_auth_manager_passwords.json"
+    home.mkdir(parents=True, exist_ok=True)
+    passwords.write_text(json.dumps({ADMIN: admin_password}))
     env = {
         **os.environ,
         **extra_env,
@@ -209,6 +236,8 @@ def airflow_stack(
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex,
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
         # Test machines run many processes on few cores: a task waits longer for the api-server than 5 s.
@@ -219,7 +248,7 @@ def airflow_stack(
     commands["api-server"] = (["api-server", "--port", str(port)], {})
     if celery:
         commands.update(_worker_commands(workers, worker_concurrency))
-    stack = AirflowStack(home, env, database_url.replace("+psycopg2", ""), {})
+    stack = AirflowStack(home, env, database_url.replace("+psycopg2", ""), {}, admin_password)
     processes = stack.processes
     try:
         stack.airflow("db", "migrate", timeout=300)

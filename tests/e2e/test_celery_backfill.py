@@ -118,9 +118,12 @@ def test_celery_workers_survive_a_killed_worker_and_resume_from_s3_checkpoints(
             {"conn_type": "redis", "host": REDIS_HOST, "port": REDIS_PORT, "extra": {"db": QUOTA_DB}}
         ),
         "AIRFLOW__CUSTOMER_PROFILES__INGEST_STATE_URI": f"s3://{s3_bucket}/state",
-        # A killed task stops heartbeating: fail it (and retry it) within seconds, not minutes.
-        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "15",
-        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "3",
+        # A killed task stops heartbeating: its supervisor beats every 2 s (default 5) and the scheduler looks
+        # every second (default 10) for tasks silent 10 s (default 300), so the retry starts about 10 s after
+        # the kill, not minutes; 10 s still allows four missed beats from a worker on a busy machine.
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "10",
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "1",
+        "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "2",
     }
     good_keys = {rid(f, r) for f in range(FILES) for r in range(ROWS) if not is_bad(f, r)}
     bad_rows = {(sources[f], r) for f in range(FILES) for r in range(ROWS) if is_bad(f, r)}
