@@ -29,7 +29,7 @@ ITEM = pa.struct([("sku", pa.string()), ("qty", pa.int64())])
 # Pairs of values of one type whose objects differ, each a way a careless row encoding
 # would collide: a null and an empty value, a boundary moved between strings or lists,
 # a null container and one holding nulls, signed zero, a value's place, an entry's order.
-DIFFERENT_OBJECTS: list[tuple[pa.DataType, Any, Any]] = [
+DIFFERENT_OBJECTS: list[Any] = [  # (type, one value, another)
     (pa.string(), None, ""),
     (pa.string(), "~", None),
     (pa.string(), "1:a", "a"),
@@ -48,7 +48,7 @@ DIFFERENT_OBJECTS: list[tuple[pa.DataType, Any, Any]] = [
     (pa.decimal128(6, 2), Decimal("1.20"), Decimal("1.02")),
     (pa.timestamp("us", "UTC"), 1, 2),
     (pa.bool_(), True, False),
-    (pa.binary(), b"\x00", b""),
+    pytest.param(pa.binary(), b"\x00", b"", id="binary-zero_byte-empty"),  # an escaped id is not found by id
     (pa.map_(pa.string(), pa.int64()), [("a", 1), ("b", 2)], [("b", 2), ("a", 1)]),
     (pa.map_(pa.string(), pa.int64()), [("a", 1)], [("a", None)]),
     (pa.month_day_nano_interval(), pa.MonthDayNano([1, 2, 3]), pa.MonthDayNano([1, 3, 2])),
