@@ -293,3 +293,21 @@ def test_columns_left_out_are_no_change(target, tmp_path):
     sync_run(target, tmp_path, "night-1", base(), columns=columns)
     result, sent = sync_run(target, tmp_path, "night-2", {**base(), "r000001": 7}, columns=columns)
     assert (sent, result.rows_unchanged) == (0, ROWS)
+
+
+def test_rows_are_compared_by_their_key_after_renaming(target, tmp_path):
+    def renamed_run(run: str, values: dict[str, int]) -> int:
+        before = target.client.objects
+        source = tmp_path / f"{run}.parquet"
+        table = pa.table(
+            {"id": list(values), "account": [account_of(int(r[1:])) for r in values], "seq": list(values.values())}
+        )
+        pq.write_table(table, source)
+        options = target.options(tmp_path, checkpoint_uri=None, sync_state_uri=str(tmp_path / "state"))
+        options.columns = {"id": "rid", "account": "acct", "seq": "seq"}
+        load(target.client, str(source), options)
+        return target.client.objects - before
+
+    assert renamed_run("night-1", base()) == ROWS
+    assert renamed_run("night-2", {**base(), "r000001": 7}) == 1
+    assert seqs(target)["r000001"] == 7
