@@ -311,3 +311,33 @@ def test_rows_are_compared_by_their_key_after_renaming(target, tmp_path):
     assert renamed_run("night-1", base()) == ROWS
     assert renamed_run("night-2", {**base(), "r000001": 7}) == 1
     assert seqs(target)["r000001"] == 7
+
+
+def test_a_new_unique_key_is_a_new_mapping_even_with_the_same_values(target, tmp_path, caplog):
+    """The service now tells objects apart by another field: what the state knows under the old key is not used."""
+    caplog.set_level(logging.INFO, logger="airflow_provider_customerprofiles.ingest.sync.state")
+    rids = list(base())
+    source = tmp_path / "night.parquet"
+    pq.write_table(pa.table({"rid": rids, "code": rids, "acct": [account_of(i) for i in range(ROWS)]}), source)
+    options = target.options(tmp_path, sync_state_uri=str(tmp_path / "state"), checkpoint_uri=None)
+    assert load(target.client, str(source), options).objects_written == ROWS
+
+    target.client.put_profile_object_type(
+        DomainName=target.domain,
+        ObjectTypeName=options.object_type_name,
+        Description="UNIQUE key moved to code",
+        AllowProfileCreation=True,
+        Fields={
+            "rid": {"Source": "_source.rid", "Target": "_profile.Attributes.rid"},
+            "code": {"Source": "_source.code", "Target": "_profile.Attributes.code"},
+            "acct": {"Source": "_source.acct", "Target": "_profile.AccountNumber"},
+        },
+        Keys={
+            "by_code": [{"StandardIdentifiers": ["UNIQUE"], "FieldNames": ["code"]}],
+            "_account": [{"StandardIdentifiers": ["PROFILE"], "FieldNames": ["acct"]}],
+        },
+    )
+    result = load(target.client, str(source), options)
+
+    assert (result.objects_written, result.rows_unchanged) == (ROWS, 0)
+    assert "was kept under another column mapping" in caplog.text
