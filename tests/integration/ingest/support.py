@@ -38,6 +38,18 @@ def create_object_type(client: Any, domain: str, object_type: str) -> None:
     )
 
 
+def create_events_type(client: Any, domain: str, object_type: str = "Events") -> None:
+    """An object type with no UNIQUE key (only the PROFILE key ``acct``): every row is its own object."""
+    client.put_profile_object_type(
+        DomainName=domain,
+        ObjectTypeName=object_type,
+        Description="no unique key",
+        AllowProfileCreation=True,
+        Fields={"acct": {"Source": "_source.acct", "Target": "_profile.AccountNumber"}},
+        Keys={"_account": [{"StandardIdentifiers": ["PROFILE"], "FieldNames": ["acct"]}]},
+    )
+
+
 def stored_objects(endpoint: Any, accounts: list[str], domain: str = DOMAIN) -> list[dict[str, Any]]:
     """
     Every object stored under the given account numbers, read through SearchProfiles + ListProfileObjects.
@@ -102,6 +114,42 @@ def write_rows(path: Path, rows: int, start: int = 0, row_group_size: int | None
     )
     pq.write_table(table, path, row_group_size=row_group_size)
     return path
+
+
+def write_snapshot(
+    path: Path,
+    pairs: dict[str, int] | list[tuple[str, int]],
+    text_type: pa.DataType | None = None,
+    row_group_size: int | None = None,
+) -> str:
+    """One row per (rid, seq) pair, in the order given (a list of pairs may repeat a rid); rids look like r000042;
+    ``text_type``: the Arrow type of the text columns (string by default)."""
+    pairs = list(pairs.items()) if isinstance(pairs, dict) else pairs
+    text_type = text_type or pa.string()
+    table = pa.table(
+        {
+            "rid": pa.array([rid for rid, _ in pairs], text_type),
+            "acct": pa.array([account_of(int(rid[1:])) for rid, _ in pairs], text_type),
+            "seq": [seq for _, seq in pairs],
+        }
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, row_group_size=row_group_size)
+    return str(path)
+
+
+def write_versions(path: Path, keys: int, versions: int) -> str:
+    """``versions`` rows for each of ``keys`` rids, key after key in turn: the last row of each key is its newest."""
+    rows = keys * versions
+    table = pa.table(
+        {
+            "rid": [f"k{i % keys:03d}" for i in range(rows)],
+            "acct": [account_of(i % keys) for i in range(rows)],
+            "version": [i // keys for i in range(rows)],
+        }
+    )
+    pq.write_table(table, path)
+    return str(path)
 
 
 def read_dead_letters(directory: Path) -> list[dict[str, Any]]:

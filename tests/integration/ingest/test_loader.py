@@ -19,13 +19,13 @@ from airflow_provider_customerprofiles.ingest.source import SourceError
 from tests.integration.ingest.support import (
     DOMAIN,
     OBJECT_TYPE,
-    account_of,
     all_accounts,
     by_rid,
     put_requests,
     read_dead_letters,
     stored_objects,
     write_rows,
+    write_versions,
 )
 
 
@@ -82,16 +82,9 @@ def test_last_row_wins_for_duplicate_keys_under_concurrency(emulator, tmp_path):
     endpoint, client = emulator(fault_rate=0.1, latency_ms=5)
     keys, versions = 37, 15  # 37 keys over 8 workers: routing by row would spread one key over workers
     rows = keys * versions
-    table = pa.table(
-        {
-            "rid": [f"k{i % keys:03d}" for i in range(rows)],
-            "acct": [account_of(i % keys) for i in range(rows)],
-            "version": [i // keys for i in range(rows)],
-        }
-    )
-    pq.write_table(table, tmp_path / "dups.parquet")
+    source = write_versions(tmp_path / "dups.parquet", keys, versions)
 
-    result = load(client, str(tmp_path / "dups.parquet"), options(tmp_path, max_workers=8))
+    result = load(client, source, options(tmp_path, max_workers=8))
 
     assert result.objects_written == rows
     stored = by_rid(stored_objects(endpoint, all_accounts()))

@@ -11,13 +11,19 @@ import time
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from airflow_provider_customerprofiles.ingest.loader import LoadOptions, load
 from airflow_provider_customerprofiles.ingest.sync import LeaseHeldError, SyncState
 from airflow_provider_customerprofiles.storage import S3Settings
-from tests.integration.ingest.support import DOMAIN, OBJECT_TYPE, account_of, all_accounts, by_rid, stored_objects
+from tests.integration.ingest.support import (
+    DOMAIN,
+    OBJECT_TYPE,
+    all_accounts,
+    by_rid,
+    stored_objects,
+    write_snapshot,
+)
 
 ROWS = 300
 TEXT = pa.string()
@@ -28,23 +34,6 @@ def objects_accepted(endpoint) -> int:
     return sum(
         operations.get(op, {}).get("objects_accepted", 0) for op in ("BatchPutProfileObject", "PutProfileObject")
     )
-
-
-def write_snapshot(
-    path: Path, values: dict[str, int], row_group_size: int | None = None, text_type: pa.DataType = TEXT
-) -> str:
-    """One row per (rid, value) in the order given; ``values`` may list a rid twice via a list of pairs."""
-    pairs = list(values.items()) if isinstance(values, dict) else values
-    table = pa.table(
-        {
-            "rid": pa.array([rid for rid, _ in pairs], text_type),
-            "acct": pa.array([account_of(int(rid[1:])) for rid, _ in pairs], text_type),
-            "seq": [value for _, value in pairs],
-        }
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, row_group_size=row_group_size)
-    return str(path)
 
 
 def options(tmp_path: Path, run: str, **extra) -> LoadOptions:

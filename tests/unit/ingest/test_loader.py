@@ -22,7 +22,14 @@ from airflow_provider_customerprofiles.ingest.loader import (
 )
 from airflow_provider_customerprofiles.ingest.metrics import DEAD_LETTERED, OBJECTS_WRITTEN, RETRIES, THROTTLES
 from airflow_provider_customerprofiles.ingest.source import SourceError
-from tests.integration.ingest.support import OBJECT_TYPE, account_of, read_dead_letters, write_rows
+from tests.integration.ingest.support import (
+    OBJECT_TYPE,
+    account_of,
+    create_events_type,
+    read_dead_letters,
+    write_rows,
+    write_versions,
+)
 
 LONG = "x" * 300  # AccountNumber holds at most 255 characters: the service refuses the object with a 400
 
@@ -226,16 +233,9 @@ def test_the_single_put_api_sends_one_object_a_call(target, tmp_path):
 def test_the_last_row_of_a_key_wins_whichever_worker_sends_it(target, tmp_path):
     keys, versions = 13, 6
     rows = keys * versions
-    table = pa.table(
-        {
-            "rid": [f"k{i % keys:03d}" for i in range(rows)],
-            "acct": [account_of(i % keys) for i in range(rows)],
-            "version": [i // keys for i in range(rows)],
-        }
-    )
-    pq.write_table(table, tmp_path / "dups.parquet")
+    source = write_versions(tmp_path / "dups.parquet", keys, versions)
 
-    result = load(target.client, str(tmp_path / "dups.parquet"), target.options(tmp_path, max_workers=3))
+    result = load(target.client, source, target.options(tmp_path, max_workers=3))
 
     assert result.objects_written == rows
     # A call carries one row per key, so each of a key's rows took its own call.
@@ -247,14 +247,7 @@ def test_the_last_row_of_a_key_wins_whichever_worker_sends_it(target, tmp_path):
 
 
 def test_rows_without_a_unique_key_are_all_sent(target, tmp_path, caplog):
-    target.client.put_profile_object_type(
-        DomainName=target.domain,
-        ObjectTypeName="Events",
-        Description="no unique key",
-        AllowProfileCreation=True,
-        Fields={"acct": {"Source": "_source.acct", "Target": "_profile.AccountNumber"}},
-        Keys={"_account": [{"StandardIdentifiers": ["PROFILE"], "FieldNames": ["acct"]}]},
-    )
+    create_events_type(target.client, target.domain)
     source = tmp_path / "events.parquet"
     pq.write_table(pa.table({"acct": ["acct-00"] * 25, "n": list(range(25))}), source)
     caplog.set_level(logging.WARNING, logger="airflow_provider_customerprofiles.ingest.loader")

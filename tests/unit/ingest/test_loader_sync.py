@@ -17,26 +17,17 @@ from airflow_provider_customerprofiles.ingest.loader import LoadOptions, LoadRes
 from airflow_provider_customerprofiles.ingest.sync import LeaseHeldError, SyncState
 from airflow_provider_customerprofiles.storage import S3Settings
 from tests.conftest import s3_client
-from tests.integration.ingest.support import account_of, create_object_type, create_target
+from tests.integration.ingest.support import (
+    account_of,
+    create_events_type,
+    create_object_type,
+    create_target,
+    write_snapshot,
+)
 from tests.unit.ingest.test_loader_resume import crash_on
 
 ROWS = 40
 TEXT = pa.string()
-
-
-def write_snapshot(path: Path, pairs, text_type: pa.DataType = TEXT, row_group_size: int | None = None) -> str:
-    """One row per (rid, seq) pair, in the order given (a rid may repeat)."""
-    pairs = list(pairs.items()) if isinstance(pairs, dict) else pairs
-    table = pa.table(
-        {
-            "rid": pa.array([r for r, _ in pairs], text_type),
-            "acct": pa.array([account_of(int(r[1:])) for r, _ in pairs], text_type),
-            "seq": [seq for _, seq in pairs],
-        }
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, row_group_size=row_group_size)
-    return str(path)
 
 
 def base() -> dict[str, int]:
@@ -195,14 +186,7 @@ def test_a_run_that_dies_releases_the_state_and_its_retry_completes_it(target, t
 
 
 def test_a_state_needs_a_unique_key(target, tmp_path):
-    target.client.put_profile_object_type(
-        DomainName=target.domain,
-        ObjectTypeName="Events",
-        Description="no unique key",
-        AllowProfileCreation=True,
-        Fields={"acct": {"Source": "_source.acct", "Target": "_profile.AccountNumber"}},
-        Keys={"_account": [{"StandardIdentifiers": ["PROFILE"], "FieldNames": ["acct"]}]},
-    )
+    create_events_type(target.client, target.domain)
     source = write_snapshot(tmp_path / "events.parquet", base())
     options = target.options(tmp_path, sync_state_uri=str(tmp_path / "state"))
     options.object_type_name = "Events"
@@ -263,7 +247,8 @@ def test_a_retry_counts_the_unchanged_rows_of_the_ranges_left(target, tmp_path, 
     assert (retry.rows_skipped, retry.rows_read, retry.rows_unchanged, retry.objects_written) == (30, 10, 9, 1)
     (compared,) = [m for m in caplog.messages if m.startswith("Sync state compared in ")]
     seconds, counts = re.fullmatch(r"Sync state compared in ([0-9.]+)s: (.*)", compared).groups()
-    assert (counts, float(seconds) <= retry.seconds) == ("29 of 40 rows unchanged", True)
+    # The log rounds to 0.1 s: a comparison of 0.06 s of a 0.09 s run reads "0.1".
+    assert (counts, float(seconds) <= retry.seconds + 0.05) == ("29 of 40 rows unchanged", True)
     _, sent = sync_run(target, tmp_path, "night-3", changed)  # the rows the first try sent are in the state
     assert sent == 0
     assert seqs(target) == changed
