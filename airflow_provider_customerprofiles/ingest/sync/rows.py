@@ -130,8 +130,6 @@ _CONVERTERS: tuple[tuple[Callable[[pa.DataType], bool], Callable[[Any], pa.Array
 
 def value_bytes(arr: pa.Array) -> pa.Array:
     """Each value of ``arr`` as self-delimiting bytes (large_binary, no nulls): equal bytes, equal JSON."""
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
     t = arr.type
     if isinstance(t, pa.BaseExtensionType):
         return value_bytes(arr.storage)

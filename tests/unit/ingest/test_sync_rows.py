@@ -119,6 +119,8 @@ SAME_OBJECT_TYPES = [
     (pa.array(["a", None]), pa.array(["a", None], pa.large_string())),
     (pa.array(["a", None]), pa.array(["a", None], pa.string_view())),
     (pa.array(["a", "a"]).dictionary_encode(), pa.array(["a", "a"])),
+    (pa.array([b"a", None]), pa.array([b"a", None], pa.large_binary())),
+    (pa.array([b"a", None]), pa.array([b"a", None], pa.binary_view())),
     (pa.array([[1], None], pa.list_(pa.int32())), pa.array([[1], None], pa.large_list(pa.int64()))),
     (pa.array([[1, 2], None], pa.list_(pa.int8(), 2)), pa.array([[1, 2], None], pa.list_(pa.int16()))),
 ]
@@ -127,6 +129,7 @@ OTHER_OBJECT_TYPES = [
     (pa.array([2**64 - 1, 2**64 - 1], pa.uint64()), pa.array([-1, -1], pa.int64())),
     (pa.array([b"a", b"a"]), pa.array(["a", "a"])),
     (pa.array([True, True]), pa.array(["true", "true"])),
+    (pa.array([1, 1], pa.timestamp("ms")), pa.array([1, 1], pa.timestamp("us"))),
     (pa.array([{"a": 1}] * 2), pa.array([{"b": 1}] * 2)),
 ]
 
@@ -162,6 +165,13 @@ def test_columns_the_mapping_leaves_out_do_not_count():
     mapping = {KEY_COLUMN: KEY_COLUMN, "v": "v"}
     assert fingerprints(base, mapping) == fingerprints(other, mapping)
     assert fingerprints(base) != fingerprints(other)
+
+
+def test_rows_of_no_selected_column_are_all_the_empty_object():
+    batch = pa.record_batch({KEY_COLUMN: ["a", "b"], "v": [1, 2]})
+    first, second = fingerprints(batch, {"other": "other"})
+    assert first == second
+    assert {first}.isdisjoint(fingerprints(batch))
 
 
 def test_a_dictionary_column_counts_its_values_not_its_indices():
