@@ -6,6 +6,7 @@ import pytest
 
 from airflow_provider_customerprofiles.ingest.keys import grouping_key
 from customer_profiles_local.profile_index import normalise
+from tests.plain_ids import plain_id
 
 
 @pytest.mark.parametrize(
@@ -20,6 +21,7 @@ from customer_profiles_local.profile_index import normalise
         ("+1 (555) 010-0000", "15550100000"),
         ("+15551234567", "(555)-123-4567"),  # AWS's own example of one phone number
     ],
+    ids=plain_id,
 )
 def test_values_the_service_may_equate_group_together(first, second):
     assert grouping_key(first) == grouping_key(second)

@@ -15,6 +15,7 @@ import pytest
 from airflow_provider_customerprofiles.matches.location import resolve
 from airflow_provider_customerprofiles.matches.results_reader import UnreadableResultsError, stream_results
 from airflow_provider_customerprofiles.matches.schema import MATCHES_SCHEMA, SOURCE_S3_RESULTS
+from tests.plain_ids import plain_id
 
 GENERATED = datetime(2026, 11, 14, 6, 30, tzinfo=timezone.utc)
 # Digit-only ids on purpose: a reader that guesses types would turn them into numbers.
@@ -132,6 +133,7 @@ SECRET = "jane.doe@example.com"
         ("corrupt.csv.gz", b"\x1f\x8b\x08\x00garbage" + SECRET.encode(), ["corrupt.csv.gz (csv, gzip)"]),
         ("lines.jsonl", f'{{"a": "{SECRET}"}}\n{{"a": [1, \n'.encode(), ["lines.jsonl (jsonl)"]),
     ],
+    ids=plain_id,
 )
 def test_unknown_content_fails_with_names_and_formats_but_no_values(tmp_path, name, content, mentions):
     (tmp_path / name).write_bytes(content)

@@ -19,6 +19,7 @@ from airflow_provider_customerprofiles.matches.sql_load import (
     check_identifiers,
     load_partition,
 )
+from tests.plain_ids import plain_id
 from tests.unit.matches.match_rows import DAY, batches_of, match_rows
 
 COLUMNS = ", ".join(["match_generation_date", *MATCHES_SCHEMA.names])
@@ -68,6 +69,7 @@ def indexes(conn, table="matches", schema="main") -> list[str]:
 @pytest.mark.parametrize(
     "table",
     ["matches\n", "matches\t", "a.b.c", "1matches", "", "main.", ".matches", "a-b", "matches; DROP TABLE x", "mätches"],
+    ids=plain_id,
 )
 def test_a_table_name_must_be_plain_identifiers(conn, table):
     with pytest.raises(ValueError) as refused:
