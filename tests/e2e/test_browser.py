@@ -127,7 +127,8 @@ class AirflowUI:
         submit = self.page.get_by_role("dialog").get_by_test_id("trigger-dag-submit")
         assert submit.is_enabled(), f"{dag_id}: the trigger form refuses its defaults"
         submit.click()
-        self.page.get_by_text("Dag run has been successfully triggered").wait_for()
+        # The UI may render one toast twice while it animates in (both copies carry the same toast id).
+        self.page.get_by_text("Dag run has been successfully triggered").first.wait_for()
         self.page.wait_for_url(re.compile(rf"/dags/{dag_id}/runs/manual__"))  # the UI opens the new run
         return unquote(urlparse(self.page.url).path.rsplit("/runs/", 1)[1])
 
