@@ -102,13 +102,18 @@ def test_a_create_that_s3_refuses_for_another_reason_fails_naming_the_state(moto
 # -- S3's answers to a create-only PUT, and what each failure names
 
 
+def offline_s3_store() -> tuple[S3Settings, StateStore]:
+    """A store on an S3 endpoint nobody listens on: its client's answers come from a botocore Stubber."""
+    settings = S3Settings("testing", "testing", endpoint_url="http://127.0.0.1:1")
+    return settings, StateStore("s3://bucket/state", settings)
+
+
 @pytest.mark.parametrize(
     ("code", "status"),
     [("PreconditionFailed", 412), ("412", 412), ("ConditionalRequestConflict", 409), ("409", 409)],
 )
 def test_an_s3_create_that_finds_the_object_there_or_racing_returns_false(code, status):
-    settings = S3Settings("testing", "testing", endpoint_url="http://127.0.0.1:1")
-    store = StateStore("s3://bucket/state", settings)
+    settings, store = offline_s3_store()
     with Stubber(settings.client) as stub:
         stub.add_client_error("put_object", service_error_code=code, http_status_code=status)
         assert store.create("lease.json", b"{}") is False
@@ -116,8 +121,7 @@ def test_an_s3_create_that_finds_the_object_there_or_racing_returns_false(code, 
 
 
 def test_an_s3_create_sends_a_create_only_put_of_the_bytes():
-    settings = S3Settings("testing", "testing", endpoint_url="http://127.0.0.1:1")
-    store = StateStore("s3://bucket/state", settings)
+    settings, store = offline_s3_store()
     with Stubber(settings.client) as stub:
         expected = {"Bucket": "bucket", "Key": "state/lease.json", "Body": b"{}", "IfNoneMatch": "*"}
         stub.add_response("put_object", {}, {**expected, **settings.put_arguments()})
@@ -126,8 +130,7 @@ def test_an_s3_create_sends_a_create_only_put_of_the_bytes():
 
 
 def test_another_s3_refusal_is_raised_naming_the_state():
-    settings = S3Settings("testing", "testing", endpoint_url="http://127.0.0.1:1")
-    store = StateStore("s3://bucket/state", settings)
+    settings, store = offline_s3_store()
     with Stubber(settings.client) as stub:
         stub.add_client_error("put_object", service_error_code="InternalError", http_status_code=500)
         with pytest.raises(
